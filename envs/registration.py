@@ -1,0 +1,68 @@
+"""One table of env ids: what each is, what it needs, and how many episodes the default suite runs."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """One registered env id.
+
+    ``requires``: importable modules (optional extras); ``data_env``: the env var naming a
+    user-supplied data dir (real benchmark data) or None; ``synthetic``: generated task set,
+    never comparable with published numbers; ``default_episodes``: episodes per agent in the
+    default suite (0 = not in it).
+    """
+
+    id: str
+    entry_point: str
+    description: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()
+    data_env: str | None = None
+    synthetic: bool = False
+    default_episodes: int = 0
+
+
+ENV_TABLE: tuple[EnvSpec, ...] = (
+    EnvSpec(
+        "harness/KeyChest-v0",
+        "envs.toy:KeyChestEnv",
+        "built-in toy text adventure (generated; for tests and smoke runs)",
+        synthetic=True,
+        default_episodes=10,
+    ),
+)
+
+
+def spec(env_id: str) -> EnvSpec | None:
+    """The table row of ``env_id``, or None for ids registered elsewhere."""
+    return next((s for s in ENV_TABLE if s.id == env_id), None)
+
+
+def missing(s: EnvSpec) -> str | None:
+    """Why ``s`` cannot run here (a missing extra or data dir), or None if it can."""
+    for mod in s.requires:
+        if importlib.util.find_spec(mod) is None:
+            return f"needs the {mod!r} package: pip install 'qharness[all]'"
+    if s.data_env and not os.environ.get(s.data_env):
+        return f"needs its data: set {s.data_env} to the data directory"
+    return None
+
+
+def register_all() -> None:
+    """Register every id of the table with Gymnasium (lazily: nothing heavy is imported)."""
+    for s in ENV_TABLE:
+        if s.id not in gym.registry:
+            gym.register(id=s.id, entry_point=s.entry_point, kwargs=dict(s.kwargs))
+
+
+def harness_ids() -> list[str]:
+    """Ids registered under the ``harness/`` namespace."""
+    return sorted(i for i in gym.registry if i.startswith("harness/"))

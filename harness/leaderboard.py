@@ -1,0 +1,119 @@
+"""Episode tables and leaderboards (pandas), with 95% bootstrap intervals over episodes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness import __version__
+from harness.records import EpisodeRecord
+
+EPISODE_COLUMNS = [
+    "env_id", "agent", "seed", "task_id", "split", "success", "total_reward", "steps",
+    "invalid_actions", "input_tokens", "output_tokens", "wall_s", "error", "truncated",
+]
+LEADERBOARD_COLUMNS = [
+    "env_id", "agent", "episodes", "success_rate", "success_ci_low", "success_ci_high",
+    "mean_reward", "mean_steps", "invalid_action_rate", "mean_input_tokens",
+    "mean_output_tokens", "mean_wall_s", "errors", "env_fingerprint", "harness_version",
+    "git_commit",
+]
+BOOTSTRAP_SAMPLES = 2000
+
+
+def episodes_frame(records: Sequence[EpisodeRecord]) -> pd.DataFrame:
+    """One row per episode, fixed columns first, then ``metric_<name>`` columns."""
+    rows = []
+    for r in records:
+        row = {c: getattr(r, c) for c in EPISODE_COLUMNS}
+        row.update({f"metric_{k}": v for k, v in sorted(r.metrics.items())})
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=None if rows else EPISODE_COLUMNS)
+    if rows:
+        df = df.sort_values(["env_id", "agent", "seed"], kind="stable").reset_index(drop=True)
+    return df
+
+
+def bootstrap_ci(values: Sequence[float] | np.ndarray, seed: int = 0, level: float = 0.95,
+                 samples: int = BOOTSTRAP_SAMPLES) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean (NaNs for no data)."""
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = x[rng.integers(0, x.size, size=(samples, x.size))].mean(axis=1)
+    alpha = (1.0 - level) / 2
+    return float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
+
+
+def git_commit(path: str | Path | None = None) -> str:
+    """The git commit of the harness source (``unknown`` outside a git checkout)."""
+    where = Path(path) if path else Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", "-C", str(where), "rev-parse", "--short=12", "HEAD"],
+                             capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
+
+
+def leaderboard(episodes: pd.DataFrame, fingerprints: Mapping[str, str], commit: str) -> pd.DataFrame:
+    """One row per (env, agent) with exactly ``LEADERBOARD_COLUMNS``."""
+    rows = []
+    if episodes.empty:
+        return pd.DataFrame(columns=LEADERBOARD_COLUMNS)
+    for (env_id, agent), g in episodes.groupby(["env_id", "agent"], sort=True):
+        success = g["success"].astype(float).to_numpy()
+        low, high = bootstrap_ci(success)
+        steps = g["steps"].sum()
+        rows.append({
+            "env_id": env_id, "agent": agent, "episodes": len(g),
+            "success_rate": success.mean(), "success_ci_low": low, "success_ci_high": high,
+            "mean_reward": g["total_reward"].mean(), "mean_steps": g["steps"].mean(),
+            "invalid_action_rate": (g["invalid_actions"].sum() / steps) if steps else 0.0,
+            "mean_input_tokens": g["input_tokens"].mean(),
+            "mean_output_tokens": g["output_tokens"].mean(), "mean_wall_s": g["wall_s"].mean(),
+            "errors": int((g["error"].astype(str) != "").sum()),
+            "env_fingerprint": fingerprints.get(str(env_id), "unknown"),
+            "harness_version": __version__, "git_commit": commit,
+        })
+    return pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
+
+
+def write_csv(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a CSV atomically (temp file, then rename)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(p.name + ".tmp")
+    df.to_csv(tmp, index=False, float_format="%.6g")
+    os.replace(tmp, p)
+
+
+def accumulate(board: pd.DataFrame, path: str | Path) -> pd.DataFrame:
+    """Merge ``board`` into the cross-run leaderboard at ``path``: latest row per
+    (env, agent, fingerprint) wins."""
+    p = Path(path)
+    if p.exists() and p.stat().st_size > 0:
+        old = pd.read_csv(p, dtype={"git_commit": str, "env_fingerprint": str})
+        old = old[[c for c in LEADERBOARD_COLUMNS if c in old.columns]]
+        merged = pd.concat([old, board], ignore_index=True)
+    else:
+        merged = board.copy()
+    merged = merged.drop_duplicates(["env_id", "agent", "env_fingerprint"], keep="last")
+    merged = merged.sort_values(["env_id", "agent"], kind="stable").reset_index(drop=True)
+    write_csv(merged[LEADERBOARD_COLUMNS], p)
+    return merged
+
+
+def format_table(board: pd.DataFrame) -> str:
+    """A compact printable table of a leaderboard."""
+    if board.empty:
+        return "(no episodes)"
+    cols = ["env_id", "agent", "episodes", "success_rate", "success_ci_low", "success_ci_high",
+            "mean_reward", "mean_steps", "errors"]
+    return board[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}")

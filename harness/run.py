@@ -1,0 +1,265 @@
+"""``python -m harness.run``: evaluate agents on text envs and write CSV leaderboards.
+
+With no arguments it runs the default suite: every registered env that runs offline here,
+with the default agents, at each env's default episode count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+import envs  # noqa: F401 - registers the harness/ ids
+from agents.registry import AGENTS, DEFAULT_AGENTS, make_agent
+from envs.base import closest, fingerprint
+from envs.registration import ENV_TABLE, missing, spec
+from harness import __version__
+from harness.config import ConfigError, RunConfig, from_mapping, load_toml
+from harness.leaderboard import accumulate, episodes_frame, format_table, git_commit, leaderboard, write_csv
+from harness.records import EpisodeRecord, episode_key
+from harness.registry import UnknownName
+from harness.runner import EpisodeJob, Limits, run_jobs
+from harness.store import CONFIG, RunDirError, RunStore
+
+EXIT_BAD_INPUT = 2
+
+
+class BadInput(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The CLI flags (all optional)."""
+    p = argparse.ArgumentParser(prog="python -m harness.run", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--envs", nargs="+", metavar="ID", help="env ids (see --list)")
+    p.add_argument("--agents", nargs="+", metavar="NAME", help="agent names or module:factory")
+    p.add_argument("--episodes", type=int, help="episodes per (env, agent); default: per-env suite count")
+    p.add_argument("--seed", type=int, help="first seed; episode i uses seed+i")
+    p.add_argument("--max-steps", type=int, dest="max_steps")
+    p.add_argument("--split", choices=["train", "valid", "test"])
+    p.add_argument("--out", metavar="DIR", help="run directory (default results/runs/<time>)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--workers", type=int, help="episodes run at once")
+    p.add_argument("--config", metavar="FILE.toml", help="TOML file with RunConfig fields")
+    p.add_argument("--policy", help="policy spec for LLM agents, e.g. local, openai:MODEL@URL, hf:PATH")
+    p.add_argument("--step-timeout", type=float, dest="step_timeout_s", metavar="S")
+    p.add_argument("--episode-timeout", type=float, dest="episode_timeout_s", metavar="S")
+    p.add_argument("--leaderboard", metavar="CSV", help="cross-run leaderboard ('' to skip)")
+    p.add_argument("--report", action="store_true", default=None, help="write report.md/html at the end")
+    p.add_argument("--backend", choices=["local", "ray"], help="where episodes run")
+    p.add_argument("--env-opt", action="append", default=[], metavar="ID.KEY=VALUE")
+    p.add_argument("--agent-opt", action="append", default=[], metavar="NAME.KEY=VALUE")
+    p.add_argument("--list", action="store_true", help="print registered envs and agents, then exit")
+    return p.parse_args(argv)
+
+
+def _parse_opts(items: list[str], what: str) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        target, eq, raw = item.partition("=")
+        name, dot, key = target.rpartition(".")
+        if not eq or not dot or not name or not key:
+            raise BadInput(f"--{what}-opt {item!r}: expected NAME.KEY=VALUE")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out.setdefault(name, {})[key] = value
+    return out
+
+
+def build_config(ns: argparse.Namespace) -> RunConfig:
+    """Defaults < stored config of a resumed run < --config file < flags."""
+    values: dict[str, Any] = {}
+    if ns.resume and ns.out and (Path(ns.out) / CONFIG).exists():
+        values.update(load_toml(Path(ns.out) / CONFIG))
+    if ns.config:
+        values.update(load_toml(ns.config))
+    flags = {k: getattr(ns, k) for k in (
+        "episodes", "seed", "max_steps", "split", "out", "workers", "policy", "step_timeout_s",
+        "episode_timeout_s", "leaderboard", "report", "backend")}
+    flags["envs"] = ns.envs
+    flags["agents"] = ns.agents
+    values.update({k: v for k, v in flags.items() if v is not None})
+    if ns.resume:
+        values["resume"] = True
+    for key, parsed in (("env_options", _parse_opts(ns.env_opt, "env")),
+                        ("agent_options", _parse_opts(ns.agent_opt, "agent"))):
+        merged = {k: dict(v) for k, v in values.get(key, {}).items()}
+        for name, opts in parsed.items():
+            merged.setdefault(name, {}).update(opts)
+        values[key] = merged
+    return RunConfig(**from_mapping(values, "command line")).validate()
+
+
+def default_suite(cfg: RunConfig) -> tuple[RunConfig, dict[str, int]]:
+    """Fill in envs/agents of the default suite; returns per-env episode counts."""
+    counts: dict[str, int] = {}
+    if not cfg.envs:
+        for s in ENV_TABLE:
+            why = missing(s)
+            if s.default_episodes <= 0:
+                continue
+            if why:
+                print(f"[suite] skipping {s.id}: {why}", file=sys.stderr)
+                continue
+            counts[s.id] = s.default_episodes
+        cfg = replace(cfg, envs=tuple(counts))
+    if not cfg.agents:
+        cfg = replace(cfg, agents=DEFAULT_AGENTS)
+    counts = {e: cfg.episodes or counts.get(e) or _default_count(e) for e in cfg.envs}
+    return cfg, counts
+
+
+def _default_count(env_id: str) -> int:
+    s = spec(env_id)
+    return s.default_episodes if s and s.default_episodes > 0 else 5
+
+
+def check_names(cfg: RunConfig) -> None:
+    """Unknown envs or agents, or envs missing their extra or data: a one-line BadInput."""
+    ids = sorted(i for i in gym.registry if not i.startswith("harness/") or True)
+    for env_id in cfg.envs:
+        if env_id not in gym.registry:
+            near = closest(env_id, [i for i in ids if i.startswith("harness/")] or ids)
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            raise BadInput(f"unknown env {env_id!r}{hint} (python -m harness.run --list shows all)")
+        s = spec(env_id)
+        why = missing(s) if s else None
+        if why and not cfg.env_options.get(env_id):
+            raise BadInput(f"env {env_id!r} {why}")
+    for name in cfg.agents:
+        try:
+            AGENTS.check(name)
+        except UnknownName as exc:
+            raise BadInput(f"{exc} (python -m harness.run --list shows all)") from None
+
+
+def list_registered() -> str:
+    """A listing of env ids and agents."""
+    lines = ["envs:"]
+    for s in ENV_TABLE:
+        why = missing(s)
+        label = " [generated task set]" if s.synthetic else ""
+        lines.append(f"  {s.id:<36} {s.description}{label}" + (f"  ({why})" if why else ""))
+    others = [i for i in sorted(gym.registry) if i.startswith("harness/") and not spec(i)]
+    lines += [f"  {i}" for i in others]
+    lines.append("agents:")
+    entries = AGENTS.entries()
+    lines += [f"  {n:<36} {entries[n].description}" for n in sorted(entries)]
+    return "\n".join(lines)
+
+
+def env_fingerprints(cfg: RunConfig) -> dict[str, str]:
+    """Fingerprint of each env (its own data/version hash plus the options it was made with)."""
+    out = {}
+    for env_id in cfg.envs:
+        env = make_env(cfg, env_id)
+        try:
+            own = getattr(env.unwrapped, "env_fingerprint", lambda: "none")()
+        finally:
+            env.close()
+        out[env_id] = fingerprint(env_id, own, cfg.env_options.get(env_id, {}))
+    return out
+
+
+def make_env(cfg: RunConfig, env_id: str) -> gym.Env[Any, Any]:
+    """Instantiate ``env_id`` with its options from the config."""
+    return gym.make(env_id, **cfg.env_options.get(env_id, {}))
+
+
+def plan(cfg: RunConfig, counts: dict[str, int]) -> list[EpisodeJob]:
+    """Every (env, agent, seed) of the run, in a fixed order."""
+    return [EpisodeJob(e, a, cfg.seed + i) for e in cfg.envs for a in cfg.agents for i in range(counts[e])]
+
+
+def agent_options(cfg: RunConfig, name: str) -> dict[str, Any]:
+    """Options for agent ``name``: its table in the config, plus ``policy`` when set."""
+    opts = dict(cfg.agent_options.get(name, {}))
+    if cfg.policy:
+        opts.setdefault("policy", cfg.policy)
+    return opts
+
+
+def execute(cfg: RunConfig, counts: dict[str, int]) -> tuple[Path, list[EpisodeRecord]]:
+    """Run the planned episodes into the run dir; return it and all its records."""
+    out = Path(cfg.out or f"results/runs/{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}")
+    store = RunStore(out)
+    done = {r.key for r in store.open(cfg.resume)}
+    jobs = [j for j in plan(cfg, counts) if episode_key(j.env_id, j.agent, j.seed) not in done]
+    fps = env_fingerprints(cfg)
+    commit = git_commit()
+    store.write_config(replace(cfg, out=str(out)), {
+        "harness_version": __version__, "git_commit": commit, "env_fingerprints": fps,
+        "episodes_per_env": counts, "argv": sys.argv[1:],
+    })
+    print(f"[run] {out}: {len(jobs)} episodes to run ({len(done)} already done); "
+          f"per env: {', '.join(f'{e}={n}' for e, n in counts.items())}", file=sys.stderr)
+    _run_with_progress(cfg, store, jobs)
+    records = _latest(store.load())
+    frame = episodes_frame(records)
+    write_csv(frame, out / "episodes.csv")
+    board = leaderboard(frame, fps, commit)
+    write_csv(board, out / "leaderboard.csv")
+    print(format_table(board))
+    if cfg.leaderboard:
+        accumulate(board, cfg.leaderboard)
+    return out, records
+
+
+def _latest(records: list[EpisodeRecord]) -> list[EpisodeRecord]:
+    return list({r.key: r for r in records}.values())
+
+
+def _run_with_progress(cfg: RunConfig, store: RunStore, jobs: list[EpisodeJob]) -> None:
+    from tqdm import tqdm
+
+    limits = Limits(cfg.step_timeout_s, cfg.episode_timeout_s)
+    wins = n = 0
+    bar = tqdm(total=len(jobs), unit="ep", dynamic_ncols=True, file=sys.stderr, disable=not jobs)
+    results = run_jobs(jobs, cfg.workers, cfg.split, cfg.max_steps, limits,
+                       lambda e: make_env(cfg, e), lambda a: make_agent(a, agent_options(cfg, a)))
+    for res in results:
+        store.append(res.record, res.steps)
+        n, wins = n + 1, wins + int(res.record.success)
+        bar.set_postfix_str(f"success={wins / n:.2f}" + (f" last_error={res.record.error[:40]!r}" if res.record.error else ""))
+        bar.update(1)
+    bar.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry point; returns the exit code."""
+    ns = parse_args(argv)
+    if ns.list:
+        print(list_registered())
+        return 0
+    try:
+        cfg = build_config(ns)
+        cfg, counts = default_suite(cfg)
+        check_names(cfg)
+        t0 = time.perf_counter()
+        out, _ = execute(cfg, counts)
+        print(f"[run] wrote {out / 'episodes.csv'} and {out / 'leaderboard.csv'} "
+              f"in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+        if cfg.report:
+            from harness.report import write_report
+
+            print(f"[run] report: {write_report([out], out)}", file=sys.stderr)
+    except (BadInput, ConfigError, RunDirError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

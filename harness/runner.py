@@ -1,0 +1,225 @@
+"""The episode loop and its supervisor. Knows no env or agent by name.
+
+Each episode runs in its own thread under a supervisor that enforces the per-step and
+per-episode time limits; an episode that raises or hangs becomes a record with ``error`` set,
+and the run goes on. Workers reuse envs and agents across episodes, discarding any that were
+part of a failed episode.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+
+from agents.base import Agent, Decision, Step, Turn, wants_expert
+from envs.base import INVALID_ACTION, SPLIT, TASK, TASK_ID, WON
+from harness.records import EpisodeRecord, StepRecord
+
+METRICS = "metrics"
+
+
+@dataclass(frozen=True)
+class EpisodeJob:
+    """One planned episode."""
+
+    env_id: str
+    agent: str
+    seed: int
+
+
+@dataclass
+class _Progress:
+    """Shared between an episode thread and its supervisor."""
+
+    started: float = field(default_factory=time.monotonic)
+    step_started: float = field(default_factory=time.monotonic)
+    t: int = 0
+    cancelled: bool = False
+
+
+@dataclass
+class EpisodeResult:
+    """A finished episode: its record and its trajectory."""
+
+    record: EpisodeRecord
+    steps: list[StepRecord]
+
+
+class EpisodeTimeout(RuntimeError):
+    """A step or the whole episode ran past its time limit."""
+
+
+def play_episode(
+    env: gym.Env[Any, Any], agent: Agent, job: EpisodeJob, split: str, max_steps: int,
+    progress: _Progress | None = None,
+) -> EpisodeResult:
+    """Run one episode to the end (or ``max_steps``); exceptions propagate to the caller."""
+    progress = progress or _Progress()
+    t0 = time.perf_counter()
+    obs, info = env.reset(seed=job.seed, options={"split": split, "expert": wants_expert(agent)})
+    agent.reset(str(info.get(TASK, "")), job.seed)
+    steps: list[StepRecord] = []
+    history: list[Turn] = []
+    total, terminated, truncated = 0.0, False, False
+    for t in range(max_steps):
+        if progress.cancelled:
+            raise EpisodeTimeout("cancelled")
+        progress.t, progress.step_started = t, time.monotonic()
+        a0 = time.perf_counter()
+        decision = agent.act(Step(t, obs, info, tuple(history), job.env_id))
+        if not isinstance(decision, Decision):
+            raise TypeError(f"agent returned {type(decision).__name__}, not a Decision")
+        latency = time.perf_counter() - a0
+        next_obs, reward, terminated, truncated, info = env.step(decision.action)
+        total += float(reward)
+        steps.append(_step_record(t, obs, decision, float(reward), bool(info.get(INVALID_ACTION)), latency))
+        history.append(Turn(obs, decision.action))
+        obs = next_obs
+        if terminated or truncated:
+            break
+    steps_taken = len(steps)
+    truncated = truncated or (not terminated and steps_taken >= max_steps)
+    record = EpisodeRecord(
+        env_id=job.env_id, agent=job.agent, seed=job.seed,
+        task_id=str(info.get(TASK_ID, "")), split=str(info.get(SPLIT, split)),
+        success=bool(info.get(WON, False)), total_reward=total, steps=steps_taken,
+        invalid_actions=sum(s.invalid_action for s in steps),
+        input_tokens=sum(s.input_tokens for s in steps),
+        output_tokens=sum(s.output_tokens for s in steps),
+        wall_s=time.perf_counter() - t0, truncated=truncated,
+        metrics={k: float(v) for k, v in dict(info.get(METRICS) or {}).items()},
+    )
+    steps.append(StepRecord(steps_taken, obs, "", 0.0, meta={"terminal": True}))
+    return EpisodeResult(record, steps)
+
+
+def _step_record(t: int, obs: str, d: Decision, reward: float, invalid: bool, latency: float) -> StepRecord:
+    return StepRecord(
+        t=t, observation=obs, action=d.action, reward=reward, thought=d.thought,
+        invalid_action=invalid, input_tokens=d.input_tokens, output_tokens=d.output_tokens,
+        latency_s=round(latency, 6), candidates=[c.to_dict() for c in d.candidates],
+        meta=dict(d.meta),
+    )
+
+
+def error_record(job: EpisodeJob, split: str, error: str, wall_s: float) -> EpisodeRecord:
+    """The record of an episode that failed before it could finish."""
+    return EpisodeRecord(
+        env_id=job.env_id, agent=job.agent, seed=job.seed, task_id="", split=split,
+        success=False, total_reward=0.0, steps=0, invalid_actions=0, input_tokens=0,
+        output_tokens=0, wall_s=wall_s, error=error[:2000],
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Time limits of one episode, in seconds."""
+
+    step_s: float
+    episode_s: float
+    poll_s: float = 0.05
+
+
+class Worker:
+    """Holds envs and agents for reuse across episodes; supervises each episode it runs."""
+
+    def __init__(self, make_env: Callable[[str], gym.Env[Any, Any]], make_agent: Callable[[str], Agent]) -> None:
+        self.make_env, self.make_agent = make_env, make_agent
+        self.envs: dict[str, gym.Env[Any, Any]] = {}
+        self.agents: dict[str, Agent] = {}
+
+    def run(self, job: EpisodeJob, split: str, max_steps: int, limits: Limits) -> EpisodeResult:
+        """Run ``job``; any failure or time-out comes back as a record with ``error``."""
+        t0 = time.perf_counter()
+        box: dict[str, Any] = {}
+        progress = _Progress()
+
+        def body() -> None:
+            try:
+                env = self.envs.get(job.env_id) or self.make_env(job.env_id)
+                self.envs[job.env_id] = env
+                agent = self.agents.get(job.agent) or self.make_agent(job.agent)
+                self.agents[job.agent] = agent
+                box["result"] = play_episode(env, agent, job, split, max_steps, progress)
+            except BaseException as exc:  # noqa: BLE001 - every failure becomes a record
+                box["error"] = _describe(exc)
+
+        thread = threading.Thread(target=body, name=f"episode-{job.seed}", daemon=True)
+        thread.start()
+        error = self._supervise(thread, progress, limits)
+        if error is None and "result" in box:
+            return box["result"]  # type: ignore[no-any-return]
+        self.envs.pop(job.env_id, None)
+        self.agents.pop(job.agent, None)
+        return EpisodeResult(error_record(job, split, error or box.get("error", "unknown"), time.perf_counter() - t0), [])
+
+    @staticmethod
+    def _supervise(thread: threading.Thread, p: _Progress, limits: Limits) -> str | None:
+        while True:
+            thread.join(limits.poll_s)
+            if not thread.is_alive():
+                return None
+            now = time.monotonic()
+            if now - p.started > limits.episode_s:
+                p.cancelled = True
+                return f"EpisodeTimeout: episode exceeded {limits.episode_s:g}s (at step {p.t})"
+            if now - p.step_started > limits.step_s:
+                p.cancelled = True
+                return f"StepTimeout: step {p.t} exceeded {limits.step_s:g}s"
+
+    def close(self) -> None:
+        """Close envs and agents that have ``close``."""
+        for obj in [*self.envs.values(), *self.agents.values()]:
+            close = getattr(obj, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - closing is best effort
+                    pass
+
+
+def run_jobs(
+    jobs: Sequence[EpisodeJob], workers: int, split: str, max_steps: int, limits: Limits,
+    make_env: Callable[[str], gym.Env[Any, Any]], make_agent: Callable[[str], Agent],
+) -> Iterator[EpisodeResult]:
+    """Run ``jobs`` on ``workers`` threads; yield results as they finish (in completion order)."""
+    local = threading.local()
+    pool: list[Worker] = []
+    lock = threading.Lock()
+
+    def worker() -> Worker:
+        w = getattr(local, "worker", None)
+        if w is None:
+            w = Worker(make_env, make_agent)
+            local.worker = w
+            with lock:
+                pool.append(w)
+        return w
+
+    queue = list(jobs)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="worker") as ex:
+        running: set[Future[EpisodeResult]] = set()
+        try:
+            while queue or running:
+                while queue and len(running) < workers:
+                    job = queue.pop(0)
+                    running.add(ex.submit(lambda j=job: worker().run(j, split, max_steps, limits)))
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield fut.result()
+        finally:
+            for w in pool:
+                w.close()

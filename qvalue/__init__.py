@@ -1,0 +1,1 @@
+"""Step-level Q-value models: collection by tree search, preference pairs, training, reranking."""
