@@ -37,5 +37,7 @@ def make_agent(name: str, options: Mapping[str, Any] | None = None) -> Agent:
     factory = AGENTS.get(name)
     agent = factory(**accepted_kwargs(factory, options or {}))
     if not callable(getattr(agent, "act", None)) or not callable(getattr(agent, "reset", None)):
-        raise TypeError(f"agent {name!r}: factory returned {type(agent).__name__}, which lacks reset/act")
-    return agent  # type: ignore[no-any-return]
+        raise TypeError(
+            f"agent {name!r}: factory returned {type(agent).__name__}, which lacks reset/act"
+        )
+    return agent

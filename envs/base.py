@@ -12,7 +12,7 @@ import json
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -110,7 +110,7 @@ class TextEnv(gym.Env[str, str]):
     nonsense through ``invalid_action``, never by raising.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"]}
+    metadata = {"render_modes": ["ansi"]}  # noqa: RUF012 - gymnasium convention
     observation_space: AnyText
     action_space: AnyText
 
@@ -129,8 +129,10 @@ class TextEnv(gym.Env[str, str]):
         self._task_id = ""
 
     # --- to implement -----------------------------------------------------------------------
-    def _reset_task(self, seed: int | None, split: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """Start a task of ``split``; return the first observation and the info (task, task_id, ...)."""
+    def _reset_task(
+        self, seed: int | None, split: str, options: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """Start a task of ``split``; return the first observation and info (task, task_id)."""
         raise NotImplementedError
 
     def _step_text(self, action: str) -> tuple[str, float, bool, dict[str, Any]]:

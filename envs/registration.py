@@ -1,4 +1,4 @@
-"""One table of env ids: what each is, what it needs, and how many episodes the default suite runs."""
+"""One table of env ids: what each is, what it needs, and its default-suite episode count."""
 
 from __future__ import annotations
 

@@ -72,8 +72,14 @@ class KeyChestEnv(TextEnv):
         """Generator identity and size."""
         return fingerprint("KeyChest", 1, self.n_rooms, TASKS_PER_SPLIT, SPLIT_OFFSETS)
 
-    def _reset_task(self, seed: int | None, split: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        index = int(seed) % TASKS_PER_SPLIT if seed is not None else int(self.np_random.integers(TASKS_PER_SPLIT))
+    def _reset_task(
+        self, seed: int | None, split: str, options: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        index = (
+            int(seed) % TASKS_PER_SPLIT
+            if seed is not None
+            else int(self.np_random.integers(TASKS_PER_SPLIT))
+        )
         if "task_index" in options:
             index = int(options["task_index"]) % TASKS_PER_SPLIT
         self._layout = make_layout(SPLIT_OFFSETS[split] + index, self.n_rooms)
@@ -86,7 +92,12 @@ class KeyChestEnv(TextEnv):
         if cmd in ("look", "l"):
             return self._describe(), 0.0, False, self._info({})
         if cmd in ("inventory", "i"):
-            return f"You carry: {'a key' if self._s.has_key else 'nothing'}.", 0.0, False, self._info({})
+            return (
+                f"You carry: {'a key' if self._s.has_key else 'nothing'}.",
+                0.0,
+                False,
+                self._info({}),
+            )
         if cmd not in self.admissible():
             msg = "That is not possible here." if cmd else "Say something."
             return msg, 0.0, False, self._info({"invalid_action": True})
@@ -114,7 +125,9 @@ class KeyChestEnv(TextEnv):
     def admissible(self) -> list[str]:
         """Commands that do something in the current state (look/inventory always work)."""
         s, lay = self._s, self._layout
-        acts = [f"go {d}" for d, (dx, dy) in DIRS.items() if (s.at[0] + dx, s.at[1] + dy) in lay.rooms]
+        acts = [
+            f"go {d}" for d, (dx, dy) in DIRS.items() if (s.at[0] + dx, s.at[1] + dy) in lay.rooms
+        ]
         if s.at == lay.key_at and not s.key_taken:
             acts.append("take key")
         if s.at == lay.chest_at:

@@ -61,7 +61,9 @@ FIELD_TYPES = {f.name: f.type for f in fields(RunConfig)}
 
 def _coerce(name: str, value: Any, source: str) -> Any:
     kind = str(FIELD_TYPES[name])
-    bad = ConfigError(f"{source}: field {name!r} has the wrong type ({type(value).__name__}: {value!r})")
+    bad = ConfigError(
+        f"{source}: field {name!r} has the wrong type ({type(value).__name__}: {value!r})"
+    )
     if kind.startswith("tuple"):
         if isinstance(value, str):
             value = [value]
@@ -72,7 +74,13 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
             raise bad
         return {str(k): dict(v) for k, v in value.items()}
-    expected = {"int": int, "int | None": int, "float": (int, float), "str": str, "bool": bool}[kind]
+    expected: Any = {
+        "int": int,
+        "int | None": int,
+        "float": (int, float),
+        "str": str,
+        "bool": bool,
+    }[kind]
     if isinstance(value, bool) and kind != "bool":
         raise bad
     if not isinstance(value, expected):
@@ -118,7 +126,9 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if isinstance(v, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))} = {_toml_value(x)}" for k, x in v.items()) + "}"
+        return (
+            "{" + ", ".join(f"{json.dumps(str(k))} = {_toml_value(x)}" for k, x in v.items()) + "}"
+        )
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 

@@ -14,13 +14,37 @@ from harness import __version__
 from harness.records import EpisodeRecord
 
 EPISODE_COLUMNS = [
-    "env_id", "agent", "seed", "task_id", "split", "success", "total_reward", "steps",
-    "invalid_actions", "input_tokens", "output_tokens", "wall_s", "error", "truncated",
+    "env_id",
+    "agent",
+    "seed",
+    "task_id",
+    "split",
+    "success",
+    "total_reward",
+    "steps",
+    "invalid_actions",
+    "input_tokens",
+    "output_tokens",
+    "wall_s",
+    "error",
+    "truncated",
 ]
 LEADERBOARD_COLUMNS = [
-    "env_id", "agent", "episodes", "success_rate", "success_ci_low", "success_ci_high",
-    "mean_reward", "mean_steps", "invalid_action_rate", "mean_input_tokens",
-    "mean_output_tokens", "mean_wall_s", "errors", "env_fingerprint", "harness_version",
+    "env_id",
+    "agent",
+    "episodes",
+    "success_rate",
+    "success_ci_low",
+    "success_ci_high",
+    "mean_reward",
+    "mean_steps",
+    "invalid_action_rate",
+    "mean_input_tokens",
+    "mean_output_tokens",
+    "mean_wall_s",
+    "errors",
+    "env_fingerprint",
+    "harness_version",
     "git_commit",
 ]
 BOOTSTRAP_SAMPLES = 2000
@@ -39,8 +63,12 @@ def episodes_frame(records: Sequence[EpisodeRecord]) -> pd.DataFrame:
     return df
 
 
-def bootstrap_ci(values: Sequence[float] | np.ndarray, seed: int = 0, level: float = 0.95,
-                 samples: int = BOOTSTRAP_SAMPLES) -> tuple[float, float]:
+def bootstrap_ci(
+    values: Sequence[float] | np.ndarray,
+    seed: int = 0,
+    level: float = 0.95,
+    samples: int = BOOTSTRAP_SAMPLES,
+) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean (NaNs for no data)."""
     x = np.asarray(values, dtype=float)
     if x.size == 0:
@@ -55,14 +83,21 @@ def git_commit(path: str | Path | None = None) -> str:
     """The git commit of the harness source (``unknown`` outside a git checkout)."""
     where = Path(path) if path else Path(__file__).resolve().parent.parent
     try:
-        out = subprocess.run(["git", "-C", str(where), "rev-parse", "--short=12", "HEAD"],
-                             capture_output=True, text=True, timeout=10, check=False)
+        out = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
 
 
-def leaderboard(episodes: pd.DataFrame, fingerprints: Mapping[str, str], commit: str) -> pd.DataFrame:
+def leaderboard(
+    episodes: pd.DataFrame, fingerprints: Mapping[str, str], commit: str
+) -> pd.DataFrame:
     """One row per (env, agent) with exactly ``LEADERBOARD_COLUMNS``."""
     rows = []
     if episodes.empty:
@@ -71,17 +106,26 @@ def leaderboard(episodes: pd.DataFrame, fingerprints: Mapping[str, str], commit:
         success = g["success"].astype(float).to_numpy()
         low, high = bootstrap_ci(success)
         steps = g["steps"].sum()
-        rows.append({
-            "env_id": env_id, "agent": agent, "episodes": len(g),
-            "success_rate": success.mean(), "success_ci_low": low, "success_ci_high": high,
-            "mean_reward": g["total_reward"].mean(), "mean_steps": g["steps"].mean(),
-            "invalid_action_rate": (g["invalid_actions"].sum() / steps) if steps else 0.0,
-            "mean_input_tokens": g["input_tokens"].mean(),
-            "mean_output_tokens": g["output_tokens"].mean(), "mean_wall_s": g["wall_s"].mean(),
-            "errors": int((g["error"].astype(str) != "").sum()),
-            "env_fingerprint": fingerprints.get(str(env_id), "unknown"),
-            "harness_version": __version__, "git_commit": commit,
-        })
+        rows.append(
+            {
+                "env_id": env_id,
+                "agent": agent,
+                "episodes": len(g),
+                "success_rate": success.mean(),
+                "success_ci_low": low,
+                "success_ci_high": high,
+                "mean_reward": g["total_reward"].mean(),
+                "mean_steps": g["steps"].mean(),
+                "invalid_action_rate": (g["invalid_actions"].sum() / steps) if steps else 0.0,
+                "mean_input_tokens": g["input_tokens"].mean(),
+                "mean_output_tokens": g["output_tokens"].mean(),
+                "mean_wall_s": g["wall_s"].mean(),
+                "errors": int((g["error"].astype(str) != "").sum()),
+                "env_fingerprint": fingerprints.get(str(env_id), "unknown"),
+                "harness_version": __version__,
+                "git_commit": commit,
+            }
+        )
     return pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
 
 
@@ -114,6 +158,15 @@ def format_table(board: pd.DataFrame) -> str:
     """A compact printable table of a leaderboard."""
     if board.empty:
         return "(no episodes)"
-    cols = ["env_id", "agent", "episodes", "success_rate", "success_ci_low", "success_ci_high",
-            "mean_reward", "mean_steps", "errors"]
+    cols = [
+        "env_id",
+        "agent",
+        "episodes",
+        "success_rate",
+        "success_ci_low",
+        "success_ci_high",
+        "mean_reward",
+        "mean_steps",
+        "errors",
+    ]
     return board[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}")

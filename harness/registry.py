@@ -52,7 +52,7 @@ class Entry(Generic[T]):
     def load(self) -> T:
         """The object itself (importing it on first use when given as a path)."""
         if isinstance(self.target, str):
-            return load_object(self.target)  # type: ignore[no-any-return]
+            return load_object(self.target)
         return self.target
 
 
@@ -76,7 +76,9 @@ class Registry(Generic[T]):
         found: dict[str, Entry[T]] = {}
         for ep in metadata.entry_points(group=self.group):
             if ep.name not in self._entries:
-                found[ep.name] = Entry(ep.name, ep.value, f"plug-in from {ep.dist.name if ep.dist else '?'}")
+                found[ep.name] = Entry(
+                    ep.name, ep.value, f"plug-in from {ep.dist.name if ep.dist else '?'}"
+                )
         return found
 
     def entries(self) -> dict[str, Entry[T]]:
@@ -99,7 +101,7 @@ class Registry(Generic[T]):
         if name in entries:
             return entries[name].load()
         if ":" in name:
-            return load_object(name)  # type: ignore[no-any-return]
+            return load_object(name)
         raise UnknownName(self.kind, name, list(entries))
 
     def check(self, name: str) -> None:

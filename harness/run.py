@@ -24,7 +24,14 @@ from envs.base import closest, fingerprint
 from envs.registration import ENV_TABLE, missing, spec
 from harness import __version__
 from harness.config import ConfigError, RunConfig, from_mapping, load_toml
-from harness.leaderboard import accumulate, episodes_frame, format_table, git_commit, leaderboard, write_csv
+from harness.leaderboard import (
+    accumulate,
+    episodes_frame,
+    format_table,
+    git_commit,
+    leaderboard,
+    write_csv,
+)
 from harness.records import EpisodeRecord, episode_key
 from harness.registry import UnknownName
 from harness.runner import EpisodeJob, Limits, run_jobs
@@ -39,11 +46,16 @@ class BadInput(Exception):
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The CLI flags (all optional)."""
-    p = argparse.ArgumentParser(prog="python -m harness.run", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m harness.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--envs", nargs="+", metavar="ID", help="env ids (see --list)")
     p.add_argument("--agents", nargs="+", metavar="NAME", help="agent names or module:factory")
-    p.add_argument("--episodes", type=int, help="episodes per (env, agent); default: per-env suite count")
+    p.add_argument(
+        "--episodes", type=int, help="episodes per (env, agent); default: per-env suite count"
+    )
     p.add_argument("--seed", type=int, help="first seed; episode i uses seed+i")
     p.add_argument("--max-steps", type=int, dest="max_steps")
     p.add_argument("--split", choices=["train", "valid", "test"])
@@ -51,15 +63,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--workers", type=int, help="episodes run at once")
     p.add_argument("--config", metavar="FILE.toml", help="TOML file with RunConfig fields")
-    p.add_argument("--policy", help="policy spec for LLM agents, e.g. local, openai:MODEL@URL, hf:PATH")
+    p.add_argument(
+        "--policy", help="policy spec for LLM agents, e.g. local, openai:MODEL@URL, hf:PATH"
+    )
     p.add_argument("--step-timeout", type=float, dest="step_timeout_s", metavar="S")
     p.add_argument("--episode-timeout", type=float, dest="episode_timeout_s", metavar="S")
     p.add_argument("--leaderboard", metavar="CSV", help="cross-run leaderboard ('' to skip)")
-    p.add_argument("--report", action="store_true", default=None, help="write report.md/html at the end")
+    p.add_argument(
+        "--report", action="store_true", default=None, help="write report.md/html at the end"
+    )
     p.add_argument("--backend", choices=["local", "ray"], help="where episodes run")
     p.add_argument("--env-opt", action="append", default=[], metavar="ID.KEY=VALUE")
     p.add_argument("--agent-opt", action="append", default=[], metavar="NAME.KEY=VALUE")
-    p.add_argument("--list", action="store_true", help="print registered envs and agents, then exit")
+    p.add_argument(
+        "--list", action="store_true", help="print registered envs and agents, then exit"
+    )
     return p.parse_args(argv)
 
 
@@ -85,16 +103,32 @@ def build_config(ns: argparse.Namespace) -> RunConfig:
         values.update(load_toml(Path(ns.out) / CONFIG))
     if ns.config:
         values.update(load_toml(ns.config))
-    flags = {k: getattr(ns, k) for k in (
-        "episodes", "seed", "max_steps", "split", "out", "workers", "policy", "step_timeout_s",
-        "episode_timeout_s", "leaderboard", "report", "backend")}
+    flags = {
+        k: getattr(ns, k)
+        for k in (
+            "episodes",
+            "seed",
+            "max_steps",
+            "split",
+            "out",
+            "workers",
+            "policy",
+            "step_timeout_s",
+            "episode_timeout_s",
+            "leaderboard",
+            "report",
+            "backend",
+        )
+    }
     flags["envs"] = ns.envs
     flags["agents"] = ns.agents
     values.update({k: v for k, v in flags.items() if v is not None})
     if ns.resume:
         values["resume"] = True
-    for key, parsed in (("env_options", _parse_opts(ns.env_opt, "env")),
-                        ("agent_options", _parse_opts(ns.agent_opt, "agent"))):
+    for key, parsed in (
+        ("env_options", _parse_opts(ns.env_opt, "env")),
+        ("agent_options", _parse_opts(ns.agent_opt, "agent")),
+    ):
         merged = {k: dict(v) for k, v in values.get(key, {}).items()}
         for name, opts in parsed.items():
             merged.setdefault(name, {}).update(opts)
@@ -180,7 +214,12 @@ def make_env(cfg: RunConfig, env_id: str) -> gym.Env[Any, Any]:
 
 def plan(cfg: RunConfig, counts: dict[str, int]) -> list[EpisodeJob]:
     """Every (env, agent, seed) of the run, in a fixed order."""
-    return [EpisodeJob(e, a, cfg.seed + i) for e in cfg.envs for a in cfg.agents for i in range(counts[e])]
+    return [
+        EpisodeJob(e, a, cfg.seed + i)
+        for e in cfg.envs
+        for a in cfg.agents
+        for i in range(counts[e])
+    ]
 
 
 def agent_options(cfg: RunConfig, name: str) -> dict[str, Any]:
@@ -199,12 +238,21 @@ def execute(cfg: RunConfig, counts: dict[str, int]) -> tuple[Path, list[EpisodeR
     jobs = [j for j in plan(cfg, counts) if episode_key(j.env_id, j.agent, j.seed) not in done]
     fps = env_fingerprints(cfg)
     commit = git_commit()
-    store.write_config(replace(cfg, out=str(out)), {
-        "harness_version": __version__, "git_commit": commit, "env_fingerprints": fps,
-        "episodes_per_env": counts, "argv": sys.argv[1:],
-    })
-    print(f"[run] {out}: {len(jobs)} episodes to run ({len(done)} already done); "
-          f"per env: {', '.join(f'{e}={n}' for e, n in counts.items())}", file=sys.stderr)
+    store.write_config(
+        replace(cfg, out=str(out)),
+        {
+            "harness_version": __version__,
+            "git_commit": commit,
+            "env_fingerprints": fps,
+            "episodes_per_env": counts,
+            "argv": sys.argv[1:],
+        },
+    )
+    print(
+        f"[run] {out}: {len(jobs)} episodes to run ({len(done)} already done); "
+        f"per env: {', '.join(f'{e}={n}' for e, n in counts.items())}",
+        file=sys.stderr,
+    )
     _run_with_progress(cfg, store, jobs)
     records = _latest(store.load())
     frame = episodes_frame(records)
@@ -227,12 +275,22 @@ def _run_with_progress(cfg: RunConfig, store: RunStore, jobs: list[EpisodeJob]) 
     limits = Limits(cfg.step_timeout_s, cfg.episode_timeout_s)
     wins = n = 0
     bar = tqdm(total=len(jobs), unit="ep", dynamic_ncols=True, file=sys.stderr, disable=not jobs)
-    results = run_jobs(jobs, cfg.workers, cfg.split, cfg.max_steps, limits,
-                       lambda e: make_env(cfg, e), lambda a: make_agent(a, agent_options(cfg, a)))
+    results = run_jobs(
+        jobs,
+        cfg.workers,
+        cfg.split,
+        cfg.max_steps,
+        limits,
+        lambda e: make_env(cfg, e),
+        lambda a: make_agent(a, agent_options(cfg, a)),
+    )
     for res in results:
         store.append(res.record, res.steps)
         n, wins = n + 1, wins + int(res.record.success)
-        bar.set_postfix_str(f"success={wins / n:.2f}" + (f" last_error={res.record.error[:40]!r}" if res.record.error else ""))
+        bar.set_postfix_str(
+            f"success={wins / n:.2f}"
+            + (f" last_error={res.record.error[:40]!r}" if res.record.error else "")
+        )
         bar.update(1)
     bar.close()
 
@@ -249,8 +307,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_names(cfg)
         t0 = time.perf_counter()
         out, _ = execute(cfg, counts)
-        print(f"[run] wrote {out / 'episodes.csv'} and {out / 'leaderboard.csv'} "
-              f"in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+        print(
+            f"[run] wrote {out / 'episodes.csv'} and {out / 'leaderboard.csv'} "
+            f"in {time.perf_counter() - t0:.1f}s",
+            file=sys.stderr,
+        )
         if cfg.report:
             from harness.report import write_report
 

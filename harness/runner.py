@@ -8,6 +8,7 @@ part of a failed episode.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import traceback
@@ -57,7 +58,11 @@ class EpisodeTimeout(RuntimeError):
 
 
 def play_episode(
-    env: gym.Env[Any, Any], agent: Agent, job: EpisodeJob, split: str, max_steps: int,
+    env: gym.Env[Any, Any],
+    agent: Agent,
+    job: EpisodeJob,
+    split: str,
+    max_steps: int,
     progress: _Progress | None = None,
 ) -> EpisodeResult:
     """Run one episode to the end (or ``max_steps``); exceptions propagate to the caller."""
@@ -79,7 +84,9 @@ def play_episode(
         latency = time.perf_counter() - a0
         next_obs, reward, terminated, truncated, info = env.step(decision.action)
         total += float(reward)
-        steps.append(_step_record(t, obs, decision, float(reward), bool(info.get(INVALID_ACTION)), latency))
+        steps.append(
+            _step_record(t, obs, decision, float(reward), bool(info.get(INVALID_ACTION)), latency)
+        )
         history.append(Turn(obs, decision.action))
         obs = next_obs
         if terminated or truncated:
@@ -87,24 +94,39 @@ def play_episode(
     steps_taken = len(steps)
     truncated = truncated or (not terminated and steps_taken >= max_steps)
     record = EpisodeRecord(
-        env_id=job.env_id, agent=job.agent, seed=job.seed,
-        task_id=str(info.get(TASK_ID, "")), split=str(info.get(SPLIT, split)),
-        success=bool(info.get(WON, False)), total_reward=total, steps=steps_taken,
+        env_id=job.env_id,
+        agent=job.agent,
+        seed=job.seed,
+        task_id=str(info.get(TASK_ID, "")),
+        split=str(info.get(SPLIT, split)),
+        success=bool(info.get(WON, False)),
+        total_reward=total,
+        steps=steps_taken,
         invalid_actions=sum(s.invalid_action for s in steps),
         input_tokens=sum(s.input_tokens for s in steps),
         output_tokens=sum(s.output_tokens for s in steps),
-        wall_s=time.perf_counter() - t0, truncated=truncated,
+        wall_s=time.perf_counter() - t0,
+        truncated=truncated,
         metrics={k: float(v) for k, v in dict(info.get(METRICS) or {}).items()},
     )
     steps.append(StepRecord(steps_taken, obs, "", 0.0, meta={"terminal": True}))
     return EpisodeResult(record, steps)
 
 
-def _step_record(t: int, obs: str, d: Decision, reward: float, invalid: bool, latency: float) -> StepRecord:
+def _step_record(
+    t: int, obs: str, d: Decision, reward: float, invalid: bool, latency: float
+) -> StepRecord:
     return StepRecord(
-        t=t, observation=obs, action=d.action, reward=reward, thought=d.thought,
-        invalid_action=invalid, input_tokens=d.input_tokens, output_tokens=d.output_tokens,
-        latency_s=round(latency, 6), candidates=[c.to_dict() for c in d.candidates],
+        t=t,
+        observation=obs,
+        action=d.action,
+        reward=reward,
+        thought=d.thought,
+        invalid_action=invalid,
+        input_tokens=d.input_tokens,
+        output_tokens=d.output_tokens,
+        latency_s=round(latency, 6),
+        candidates=[c.to_dict() for c in d.candidates],
         meta=dict(d.meta),
     )
 
@@ -112,9 +134,19 @@ def _step_record(t: int, obs: str, d: Decision, reward: float, invalid: bool, la
 def error_record(job: EpisodeJob, split: str, error: str, wall_s: float) -> EpisodeRecord:
     """The record of an episode that failed before it could finish."""
     return EpisodeRecord(
-        env_id=job.env_id, agent=job.agent, seed=job.seed, task_id="", split=split,
-        success=False, total_reward=0.0, steps=0, invalid_actions=0, input_tokens=0,
-        output_tokens=0, wall_s=wall_s, error=error[:2000],
+        env_id=job.env_id,
+        agent=job.agent,
+        seed=job.seed,
+        task_id="",
+        split=split,
+        success=False,
+        total_reward=0.0,
+        steps=0,
+        invalid_actions=0,
+        input_tokens=0,
+        output_tokens=0,
+        wall_s=wall_s,
+        error=error[:2000],
     )
 
 
@@ -136,7 +168,9 @@ class Limits:
 class Worker:
     """Holds envs and agents for reuse across episodes; supervises each episode it runs."""
 
-    def __init__(self, make_env: Callable[[str], gym.Env[Any, Any]], make_agent: Callable[[str], Agent]) -> None:
+    def __init__(
+        self, make_env: Callable[[str], gym.Env[Any, Any]], make_agent: Callable[[str], Agent]
+    ) -> None:
         self.make_env, self.make_agent = make_env, make_agent
         self.envs: dict[str, gym.Env[Any, Any]] = {}
         self.agents: dict[str, Agent] = {}
@@ -154,17 +188,22 @@ class Worker:
                 agent = self.agents.get(job.agent) or self.make_agent(job.agent)
                 self.agents[job.agent] = agent
                 box["result"] = play_episode(env, agent, job, split, max_steps, progress)
-            except BaseException as exc:  # noqa: BLE001 - every failure becomes a record
+            except BaseException as exc:
                 box["error"] = _describe(exc)
 
         thread = threading.Thread(target=body, name=f"episode-{job.seed}", daemon=True)
         thread.start()
         error = self._supervise(thread, progress, limits)
         if error is None and "result" in box:
-            return box["result"]  # type: ignore[no-any-return]
+            return box["result"]
         self.envs.pop(job.env_id, None)
         self.agents.pop(job.agent, None)
-        return EpisodeResult(error_record(job, split, error or box.get("error", "unknown"), time.perf_counter() - t0), [])
+        return EpisodeResult(
+            error_record(
+                job, split, error or box.get("error", "unknown"), time.perf_counter() - t0
+            ),
+            [],
+        )
 
     @staticmethod
     def _supervise(thread: threading.Thread, p: _Progress, limits: Limits) -> str | None:
@@ -185,15 +224,24 @@ class Worker:
         for obj in [*self.envs.values(), *self.agents.values()]:
             close = getattr(obj, "close", None)
             if callable(close):
-                try:
+                with contextlib.suppress(Exception):
                     close()
-                except Exception:  # noqa: BLE001 - closing is best effort
-                    pass
+
+
+def _run_one(
+    get_worker: Callable[[], Worker], job: EpisodeJob, split: str, max_steps: int, limits: Limits
+) -> EpisodeResult:
+    return get_worker().run(job, split, max_steps, limits)
 
 
 def run_jobs(
-    jobs: Sequence[EpisodeJob], workers: int, split: str, max_steps: int, limits: Limits,
-    make_env: Callable[[str], gym.Env[Any, Any]], make_agent: Callable[[str], Agent],
+    jobs: Sequence[EpisodeJob],
+    workers: int,
+    split: str,
+    max_steps: int,
+    limits: Limits,
+    make_env: Callable[[str], gym.Env[Any, Any]],
+    make_agent: Callable[[str], Agent],
 ) -> Iterator[EpisodeResult]:
     """Run ``jobs`` on ``workers`` threads; yield results as they finish (in completion order)."""
     local = threading.local()
@@ -216,7 +264,7 @@ def run_jobs(
             while queue or running:
                 while queue and len(running) < workers:
                     job = queue.pop(0)
-                    running.add(ex.submit(lambda j=job: worker().run(j, split, max_steps, limits)))
+                    running.add(ex.submit(_run_one, worker, job, split, max_steps, limits))
                 done, running = wait(running, return_when=FIRST_COMPLETED)
                 for fut in done:
                     yield fut.result()
