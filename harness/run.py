@@ -316,6 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from harness.report import write_report
 
             print(f"[run] report: {write_report([out], out)}", file=sys.stderr)
+        else:
+            print(f"[run] for a report: python -m harness.report {out}", file=sys.stderr)
     except (BadInput, ConfigError, RunDirError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
