@@ -172,7 +172,7 @@ def _fingerprint_notes(board: pd.DataFrame) -> list[str]:
         if row["env_fingerprint"] == UNKNOWN:
             notes.append("fingerprint unknown")
         elif distinct[row["env_id"]] > 1:
-            notes.append("fingerprint differs between runs")
+            notes.append("fingerprint differs")
         else:
             notes.append("")
     return notes

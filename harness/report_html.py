@@ -13,7 +13,7 @@ from harness.report_data import ReportData, Steps, step_lines, top_actions
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d232a;
 background:#f6f7f9}
-main{max-width:1180px;margin:0 auto;padding:1rem 1.5rem 3rem}
+main{max-width:1400px;margin:0 auto;padding:1rem 1.5rem 3rem}
 h1{font-size:1.6rem;margin:.6rem 0}h2{border-bottom:2px solid #d8dde3;padding-bottom:.2rem;
 margin-top:2.2rem}h3{margin:1.4rem 0 .4rem}
 nav{position:sticky;top:0;background:#1d232a;padding:.45rem 1.5rem;z-index:2}
@@ -22,9 +22,10 @@ nav a:hover{text-decoration:underline}
 table{border-collapse:collapse;margin:.4rem 0 1rem;background:#fff;font-size:.86rem}
 th,td{border:1px solid #d8dde3;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#eef1f4}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-tr.flag td{background:#fff3cd}tr.chosen td{background:#e3f4e1}.note{color:#8a5a00}
+tr.flag td{background:#fff3cd}.leaderboard td:last-child{white-space:nowrap}
+tr.chosen td{background:#e3f4e1}
 .warn{background:#fff3cd;border-left:4px solid #e0a800;padding:.4rem .7rem}
-.muted{color:#66707a}.error{color:#a4161a}
+.muted{color:#66707a}.scroll{overflow-x:auto;max-width:100%}.error{color:#a4161a}
 svg.chart{max-width:100%;height:auto;background:#fff;border:1px solid #d8dde3;margin:.3rem 0}
 details{margin:.25rem 0}summary{cursor:pointer}
 details.entry>summary{font-weight:600}
@@ -66,7 +67,8 @@ def table(view: pd.DataFrame, row_classes: list[str] | None = None, cls: str = "
         )
         rows.append(f'<tr class="{esc(klass)}">{cells}</tr>' if klass else f"<tr>{cells}</tr>")
     klass = f' class="{esc(cls)}"' if cls else ""
-    return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    body = f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
+    return f'<div class="scroll"><table{klass}>{body}</table></div>'
 
 
 def value_html(value: Any, depth: int = 0) -> str:
@@ -137,7 +139,8 @@ def candidates_html(step: dict[str, Any]) -> str:
         cells.append(value_html(details) if details else "")
         klass = ' class="chosen"' if str(c.get("action")) == action else ""
         rows.append(f"<tr{klass}>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    body = f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
+    return f'<div class="scroll"><table>{body}</table></div>'
 
 
 def _step_html(step: dict[str, Any]) -> str:

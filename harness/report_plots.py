@@ -65,9 +65,9 @@ def success_chart(board: pd.DataFrame, env_id: str) -> str:
 def paired_chart(pairs: pd.DataFrame, env_id: str) -> str:
     """Forest plot of A − B differences in success and in reward, with paired 95% CIs."""
     p = pairs.iloc[::-1]
-    fig, axes = _figure(8.0, _height(len(p)), ncols=2)
+    fig, axes = _figure(9.0, 1.0 + 0.6 * max(len(p), 1), ncols=2)
     y = np.arange(len(p))
-    labels = [f"{a} − {b}" for a, b in zip(p["a"], p["b"], strict=True)]
+    labels = [f"{a}\n− {b}" for a, b in zip(p["a"], p["b"], strict=True)]
     for ax, key, title in zip(
         axes, ("success", "reward"), ("success", "total reward"), strict=True
     ):
@@ -75,8 +75,10 @@ def paired_chart(pairs: pd.DataFrame, env_id: str) -> str:
         err = np.vstack([mid - p[f"{key}_low"].to_numpy(float), p[f"{key}_high"] - mid])
         ax.errorbar(mid, y, xerr=np.clip(err, 0, None), fmt="o", color="#e45756", capsize=4)
         ax.axvline(0, color="#888", lw=1)
-        ax.set_yticks(y, labels if key == "success" else [""] * len(y))
-        ax.set_xlabel(f"difference in {title} (paired 95% CI)")
+        ax.set_yticks(y, labels if key == "success" else [""] * len(y), fontsize=8)
+        ax.set_ylim(-0.6, len(p) - 0.4)
+        ax.margins(x=0.1)
+        ax.set_title(f"Δ {title}, A − B (paired 95% CI)", fontsize=9)
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(env_id, fontsize=10)
     return to_svg(fig)
@@ -103,7 +105,10 @@ def cost_chart(cost: pd.DataFrame, board: pd.DataFrame, env_id: str) -> str:
                 label=row.entry,
             )
         if (merged[col] > 0).all():
+            from matplotlib.ticker import NullFormatter
+
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.margins(x=0.15)
         ax.set_xlabel(label)
         ax.set_ylabel("success rate")

@@ -41,7 +41,7 @@ def _view(rows: list[list[str]], headers: list[str]) -> pd.DataFrame:
 def leaderboard_view(board: pd.DataFrame) -> pd.DataFrame:
     """Leaderboard rows of one env."""
     headers = ["agent", "episodes", "success", "95% CI", "mean reward", "mean steps"]
-    headers += ["invalid rate", "tokens in", "tokens out", "s / episode", "errors"]
+    headers += ["invalid rate", "tokens in / out", "s / episode", "errors"]
     headers += ["env fingerprint", "note"]
     rows = [
         [
@@ -52,8 +52,7 @@ def leaderboard_view(board: pd.DataFrame) -> pd.DataFrame:
             g4(r.mean_reward),
             g4(r.mean_steps),
             f3(r.invalid_action_rate),
-            g4(r.mean_input_tokens),
-            g4(r.mean_output_tokens),
+            f"{g4(r.mean_input_tokens)} / {g4(r.mean_output_tokens)}",
             g4(r.mean_wall_s),
             str(r.errors),
             str(r.env_fingerprint),

@@ -79,7 +79,7 @@ def test_single_run_has_every_chart(single: Path) -> None:
 
 def test_combined_flags_fingerprints_and_keeps_pairs_apart(combined: Path) -> None:
     md = (combined.parent / "report.md").read_text()
-    assert "⚠ fingerprint differs between runs" in md
+    assert "⚠ fingerprint differs |" in md
     assert "| random [bigger] | 3 |" in md and "| random [main] | 6 |" in md
     # runs with different KeyChest fingerprints are never paired
     assert "[bigger] | random [main]" not in md and "[main] | random [bigger]" not in md
