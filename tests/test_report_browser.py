@@ -70,3 +70,16 @@ def test_trajectory_viewer_expands(report: Path) -> None:
         if os.environ.get("QH_REPORT_SCREENSHOT"):
             b.screenshot(Path(os.environ["QH_REPORT_SCREENSHOT"]))
         assert b.errors() == []
+
+
+def test_browser_helper_sees_errors_and_requests(tmp_path: Path) -> None:
+    page = tmp_path / "bad.html"
+    page.write_text(
+        '<html><body><img src="missing.png"><script>console.error("boom");'
+        "not_defined();</script></body></html>"
+    )
+    with Browser() as b:
+        b.open(page)
+        errors = b.errors()
+        assert len(errors) == 3, errors  # the failed load, console.error and the exception
+        assert any(u.endswith("/missing.png") for u in b.requested_urls())
