@@ -104,12 +104,13 @@ def cost_chart(cost: pd.DataFrame, board: pd.DataFrame, env_id: str) -> str:
                 capsize=3,
                 label=row.entry,
             )
-        if (merged[col] > 0).all():
-            from matplotlib.ticker import NullFormatter
-
+        x = merged[col].to_numpy(float)
+        if (x > 0).all() and x.max() / x.min() >= 20:
             ax.set_xscale("log")
-            ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.margins(x=0.15)
+            ax.margins(x=0.15)
+        else:
+            right = max(float(x.max()) * 1.15, 1e-9)
+            ax.set_xlim(-0.04 * right, right)
         ax.set_xlabel(label)
         ax.set_ylabel("success rate")
         ax.set_ylim(-0.03, 1.03)
