@@ -65,7 +65,7 @@ def parse_question(item: Any, where: str) -> QATask:
         )
     try:
         context = tuple(
-            Page(str(title), tuple(str(s) for s in sents))
+            Page(str(title), tuple(str(s).strip() for s in sents))
             for title, sents in item.get("context", [])
         )
         support = tuple((str(t), int(i)) for t, i in item.get("supporting_facts", []))
