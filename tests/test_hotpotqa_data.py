@@ -146,3 +146,15 @@ def test_check_env_with_fixture_data() -> None:
     env = gym.make("harness/HotPotQA-v0", data=str(FIXTURE))
     check_env(env.unwrapped)
     assert env.unwrapped.env_fingerprint() == HotPotQAEnv(data=FIXTURE).env_fingerprint()
+
+
+def test_cli_missing_data_exits_2_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness.run import main
+
+    monkeypatch.setenv("HOTPOTQA_DATA", str(tmp_path / "absent"))
+    argv = ["--envs", "harness/HotPotQA-v0", "--agents", "random", "--episodes", "1"]
+    code = main([*argv, "--out", str(tmp_path / "run"), "--leaderboard", ""])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err[-1].startswith("error: env 'harness/HotPotQA-v0': HotPotQA data")

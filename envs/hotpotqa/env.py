@@ -17,6 +17,7 @@ from envs.base import (
     ADMISSIBLE_ACTIONS,
     INVALID_ACTION,
     MAX_SCORE,
+    SPLIT,
     TASK,
     TASK_ID,
     WON,
@@ -210,7 +211,7 @@ class WikiQAEnv(TextEnv):
         self._seen, self._answer, self._invalid = set(st.seen), st.answer, st.invalid
         self._score, self._won, self._last_obs = st.score, st.won, st.obs
         info = self._info(st.obs, won=st.won)
-        info.setdefault("split", st.split)
+        info.setdefault(SPLIT, st.split)
         return st.obs, self._complete(info, invalid=st.invalid)
 
 
