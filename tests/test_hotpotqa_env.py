@@ -46,6 +46,8 @@ def _film_task(env: HotPotQASynthEnv) -> int:
         ("search[Ed Wood", ("search", "Ed Wood")),  # a stop sequence ate the bracket
         ("finish[a [b] c]", ("finish", "a [b] c")),
         ("think[I need X]\nObservation: ...", ("think", "I need X")),
+        ("Thought 1: I should search.\nAction 1: Search[Ed Wood]", ("search", "Ed Wood")),
+        ("finish[Paris] because it says so", ("finish", "Paris")),
         ("go north", None),
         ("", None),
         ("searchEd Wood]", None),
@@ -115,6 +117,10 @@ def test_suggested_actions_are_concrete_and_optional(env: HotPotQASynthEnv) -> N
     acts = info["admissible_actions"]
     assert any(a.startswith("search[") for a in acts)
     assert "finish[yes]" in acts and "finish[no]" in acts
+    for junk in ("search[Zzz Qqq]", "lookup[zzz]", "blah", "think[Hmm]"):
+        obs, *_, info = env.step(junk)
+        words = {"Could", "Similar", "Invalid", "Valid", "No", "Nice", "Zzz Qqq", "Hmm"}
+        assert not {a[a.index("[") + 1 : -1] for a in info["admissible_actions"]} & words, obs
     plain = HotPotQASynthEnv(suggest_actions=False)
     assert plain.reset(seed=0)[1]["admissible_actions"] == []
 

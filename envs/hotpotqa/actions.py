@@ -28,25 +28,24 @@ _STOP = _QUESTION_WORDS | frozenset(
         "year city born"
     )
 )
+_NOT_PAGE = ("Could not find ", "Invalid action:", "Question:", "Episode finished")
 _YES_NO = frozenset(words("are were is was do does did has have had can could will would"))
 
 
 def parse_action(text: str) -> tuple[str, str] | None:
-    """``(verb, argument)`` of an action, tolerant of case, spaces, an "Action N:" prefix and a
-    missing closing bracket; None when it is not one of the four verbs."""
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    if not lines:
-        return None
-    m = _ACTION.match(lines[0])
-    if not m:
-        return None
-    rest = m.group(2).rstrip().rstrip(".").rstrip()
-    if rest.endswith("]"):
-        rest = rest[:-1]
-    arg = rest.strip()
-    if len(arg) >= 2 and arg[0] == arg[-1] and arg[0] in "\"'":
-        arg = arg[1:-1].strip()
-    return m.group(1).lower(), arg
+    """``(verb, argument)`` of the first line that is an action, tolerant of case, spaces, an
+    "Action N:" prefix, text after the closing bracket and a missing closing bracket; None when
+    no line is one of the four verbs."""
+    for line in text.strip().splitlines():
+        m = _ACTION.match(line.strip())
+        if m:
+            rest = m.group(2)
+            end = rest.rfind("]")
+            arg = (rest[:end] if end >= 0 else rest.rstrip().rstrip(".")).strip()
+            if len(arg) >= 2 and arg[0] == arg[-1] and arg[0] in "\"'":
+                arg = arg[1:-1].strip()
+            return m.group(1).lower(), arg
+    return None
 
 
 def entity_spans(text: str) -> list[str]:
@@ -62,7 +61,9 @@ def entity_spans(text: str) -> list[str]:
         span = " ".join(words).strip("'’-")
         if not span:
             continue
-        parts = [span] + ([p.strip() for p in span.split(" and ")] if " and " in span else [])
+        parts = [span]
+        if " and " in span:  # "A and B" is two names; "The X and the Y" may be one title
+            parts = parts[: int(" and the " in span)] + [p.strip() for p in span.split(" and ")]
         out += [p for p in parts if p and p.lower() not in _QUESTION_WORDS]
     return _dedupe(out)
 
@@ -75,11 +76,21 @@ def similar_titles(observation: str) -> list[str]:
     return [a or b for a, b in _SIMILAR.findall(listing)]
 
 
+def page_text(observation: str) -> str:
+    """The page text an observation shows (a search result or a lookup hit), else ""."""
+    if observation.startswith("(Result "):
+        return observation.partition(") ")[2]
+    if observation.startswith(_NOT_PAGE) or observation in ("No more results.", "Nice thought."):
+        return ""
+    return observation
+
+
 def candidates(question: str, observation: str, page: Page | None) -> list[str]:
     """Suggested concrete actions: searches for names in the question and the observation
     (and listed similar titles), lookups of question words found on the open page, and
     finishes with yes/no (for yes/no questions) or names and years seen in the observation."""
-    searches = similar_titles(observation) + entity_spans(question) + entity_spans(observation)
+    content = page_text(observation)
+    searches = similar_titles(observation) + entity_spans(question) + entity_spans(content)
     acts = [f"search[{s}]" for s in _dedupe(searches)[:MAX_SEARCH]]
     if page is not None:
         text = " ".join(page.sentences).casefold()
@@ -89,9 +100,8 @@ def candidates(question: str, observation: str, page: Page | None) -> list[str]:
     first = question.split()[:1]
     answers = ["yes", "no"] if first and first[0].lower() in _YES_NO else []
     seen_q = question.casefold()
-    found = entity_spans(observation) + _YEAR.findall(observation)
-    if not observation.startswith("Could not find"):
-        answers += _dedupe([a for a in found if a.casefold() not in seen_q])[:MAX_FINISH]
+    found = entity_spans(content) + _YEAR.findall(content)
+    answers += _dedupe([a for a in found if a.casefold() not in seen_q])[:MAX_FINISH]
     acts += [f"finish[{a}]" for a in answers]
     return _dedupe(acts)
 
