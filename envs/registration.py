@@ -38,6 +38,24 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
         synthetic=True,
         default_episodes=10,
     ),
+    EnvSpec(
+        "harness/HotPotQA-v0",
+        "envs.hotpotqa.env:HotPotQAEnv",
+        "HotPotQA (official JSON from $HOTPOTQA_DATA): ReAct search/lookup/finish over the "
+        "question's paragraphs or a corpus file; reward = exact match",
+        requires=("bm25s",),
+        data_env="HOTPOTQA_DATA",
+        default_episodes=20,
+    ),
+    EnvSpec(
+        "harness/HotPotQASynth-v0",
+        "envs.hotpotqa.env:HotPotQASynthEnv",
+        "generated multi-hop QA over a generated encyclopedia (not HotPotQA; its numbers are "
+        "not comparable with published HotPotQA results)",
+        requires=("bm25s",),
+        synthetic=True,
+        default_episodes=5,
+    ),
 )
 
 
