@@ -3,6 +3,7 @@ resets, nonsense actions, splits and snapshot/restore."""
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -10,13 +11,14 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymnasium import spaces
 from gymnasium.utils.env_checker import check_env
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import envs  # noqa: F401 - registers the harness/ ids
 from envs.base import ADMISSIBLE_ACTIONS, INVALID_ACTION, REQUIRED_INFO_KEYS, TASK, TASK_ID
-from envs.registration import harness_ids, missing, spec
+from envs.registration import EnvSpec, harness_ids, missing, spec
 from envs.toy import KeyChestEnv
 from tests.fakes import FakeCountEnv
 
@@ -26,13 +28,14 @@ ROLLOUT_STEPS = 12
 def _param(env_id: str) -> Any:
     """``env_id`` as a pytest param, skipped (with the reason) where it cannot run here."""
     s = spec(env_id)
-    if s is not None and s.data_env:
+    if s is None:  # registered outside ENV_TABLE: checked all the same
+        return pytest.param(env_id)
+    if s.data_env:
         why = f"needs user data (${s.data_env}); its own test module checks it with fixture data"
         return pytest.param(env_id, marks=pytest.mark.skip(reason=why))
-    if s is not None and s.requires:
-        why = missing(s)
-        if why:
-            return pytest.param(env_id, marks=pytest.mark.skip(reason=why))
+    gone = missing(s)  # a package of ``requires`` is not installed
+    if gone:
+        return pytest.param(env_id, marks=pytest.mark.skip(reason=f"{env_id} {gone}"))
     return pytest.param(env_id)
 
 
@@ -63,15 +66,54 @@ def test_some_ids_are_registered() -> None:
     assert "harness/KeyChest-v0" in harness_ids()
 
 
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ({"data_env": "FOO_DATA"}, "own test module"),
+        ({"requires": ("no_such_module_xyz",)}, "no_such_module_xyz"),
+        ({}, None),
+    ],
+)
+def test_skip_logic(
+    monkeypatch: pytest.MonkeyPatch, row: dict[str, Any], reason: str | None
+) -> None:
+    """Data-env ids and ids missing a package are skipped with a reason; others run."""
+    fake = EnvSpec("harness/Foo-v0", "x:Y", "fake row", **row)
+    monkeypatch.setattr(sys.modules[__name__], "spec", lambda env_id: fake)
+    marks = _param("harness/Foo-v0").marks
+    if reason is None:
+        assert not marks
+    else:
+        assert reason in marks[0].kwargs["reason"]
+
+
 @pytest.mark.parametrize("env_id", IDS)
 def test_check_env(env_id: str, make: Any) -> None:
     """Gymnasium's checker passes, and none of its ``WARN:`` findings is raised."""
-    env = make(env_id)
+    strict_check_env(make(env_id).unwrapped)
+
+
+def strict_check_env(env: gym.Env[Any, Any]) -> None:
+    """``check_env``, failing also on the findings it only warns about (``WARN:``)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        check_env(env.unwrapped, skip_render_check=True)
+        check_env(env, skip_render_check=True)
     findings = [str(w.message) for w in caught if "WARN:" in str(w.message)]
     assert not findings, findings
+
+
+class _DefaultTextSpaceEnv(FakeCountEnv):
+    """Fake env with gymnasium's default Text space (min_length=1, alphanumeric)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.observation_space = spaces.Text(64)  # type: ignore[assignment]
+
+
+def test_strict_check_catches_the_text_space_trap() -> None:
+    """The control: prose observations in a default ``spaces.Text`` fail the check."""
+    with pytest.raises(AssertionError):
+        strict_check_env(_DefaultTextSpaceEnv())
 
 
 @pytest.mark.parametrize("env_id", IDS)
