@@ -16,7 +16,7 @@ from harness.store import RunStore
 from tests.foundation_helpers import ROOT, episode_lines, records, run_cli, trajectories
 
 SLOW = "tests.foundation_helpers:slow_agent"
-EPISODES = 16
+EPISODES = 24
 ARGS = (
     *("--envs", "harness/KeyChest-v0", "--agents", SLOW),
     *("--episodes", str(EPISODES), "--max-steps", "6", "--seed", "5"),
@@ -53,7 +53,7 @@ def test_sigkill_and_resume_equals_uninterrupted(tmp_path: Path) -> None:
             stderr=subprocess.DEVNULL,
         )
         if round_ % 2 == 0:
-            time.sleep(rng.uniform(0.05, 1.6))  # any moment, startup included
+            time.sleep(rng.uniform(0.05, 1.3))  # any moment, startup included
         else:
             _wait_for_lines(log, _lines(log) + 1, proc, limit_s=30)
             time.sleep(rng.uniform(0.0, 0.12))
