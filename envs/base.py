@@ -93,12 +93,15 @@ class EnvSnapshot:
     """Enough to restore an episode state: how it was reset and the actions taken since.
 
     ``engine`` may hold an engine-level snapshot; envs that have none restore by replay.
+    ``rng_state``: the env's ``np_random`` state right after reset, so that an unseeded
+    reset picks the same task again on restore.
     """
 
     seed: int | None
     options: dict[str, Any]
     actions: tuple[str, ...]
     engine: Any = field(default=None, compare=False)
+    rng_state: dict[str, Any] | None = None
 
 
 class TextEnv(gym.Env[str, str]):
@@ -121,6 +124,7 @@ class TextEnv(gym.Env[str, str]):
         self._actions: list[str] = []
         self._reset_seed: int | None = None
         self._reset_options: dict[str, Any] = {}
+        self._reset_rng_state: dict[str, Any] | None = None
         self._score = 0.0
         self._won = False
         self._last_obs = ""
@@ -153,6 +157,7 @@ class TextEnv(gym.Env[str, str]):
     ) -> tuple[str, dict[str, Any]]:
         """Pick a task deterministically from ``options['split']`` (default test) by ``seed``."""
         super().reset(seed=seed)
+        self._reset_rng_state = dict(self.np_random.bit_generator.state)
         options = dict(options or {})
         split = split_of(options)
         self._reset_seed, self._reset_options = seed, options
@@ -181,11 +186,18 @@ class TextEnv(gym.Env[str, str]):
     # --- state restore ----------------------------------------------------------------------
     def snapshot(self) -> EnvSnapshot:
         """Capture the current episode state (replay-based by default)."""
-        return EnvSnapshot(self._reset_seed, dict(self._reset_options), tuple(self._actions))
+        return EnvSnapshot(
+            self._reset_seed,
+            dict(self._reset_options),
+            tuple(self._actions),
+            rng_state=self._reset_rng_state,
+        )
 
     def restore(self, snap: EnvSnapshot) -> tuple[str, dict[str, Any]]:
         """Return to ``snap``: reset the same task and replay its actions. Cost: one reset
         plus ``len(snap.actions)`` steps."""
+        if snap.seed is None and snap.rng_state is not None:
+            self.np_random.bit_generator.state = snap.rng_state  # same draw as the original reset
         obs, info = self.reset(seed=snap.seed, options=snap.options)
         for a in snap.actions:
             obs, _, _, _, info = self.step(a)

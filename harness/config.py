@@ -113,7 +113,13 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file {str(p)!r} cannot be read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}") from None
-    return from_mapping(data, source=f"config file {str(p)!r}")
+    source = f"config file {str(p)!r}"
+    values = from_mapping(data, source=source)
+    try:
+        RunConfig(**values).validate()
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    return values
 
 
 def _toml_value(v: Any) -> str:

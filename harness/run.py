@@ -33,7 +33,7 @@ from harness.leaderboard import (
     write_csv,
 )
 from harness.records import EpisodeRecord, episode_key
-from harness.registry import UnknownName
+from harness.registry import UnknownName, load_object
 from harness.runner import EpisodeJob, Limits, run_jobs
 from harness.store import CONFIG, RunDirError, RunStore
 
@@ -162,6 +162,8 @@ def _default_count(env_id: str) -> int:
 
 def check_names(cfg: RunConfig) -> None:
     """Unknown envs or agents, or envs missing their extra or data: a one-line BadInput."""
+    if cfg.resume and not cfg.out:
+        raise BadInput("--resume needs --out DIR: the run directory to continue")
     ids = sorted(i for i in gym.registry if not i.startswith("harness/") or True)
     for env_id in cfg.envs:
         if env_id not in gym.registry:
@@ -175,8 +177,16 @@ def check_names(cfg: RunConfig) -> None:
     for name in cfg.agents:
         try:
             AGENTS.check(name)
+            if name not in AGENTS.entries():  # a module:factory spec: it must import
+                load_object(name)
         except UnknownName as exc:
             raise BadInput(f"{exc} (python -m harness.run --list shows all)") from None
+        except Exception as exc:
+            raise BadInput(f"agent {name!r} cannot be loaded: {_one_line(exc)}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 def list_registered() -> str:
@@ -198,15 +208,17 @@ def env_fingerprints(cfg: RunConfig) -> dict[str, str]:
     """Fingerprint of each env (its own data/version hash plus the options it was made with)."""
     out = {}
     for env_id in cfg.envs:
+        opts = cfg.env_options.get(env_id, {})
         try:
             env = make_env(cfg, env_id)
-        except (ValueError, OSError) as exc:  # bad options or missing data: one line
-            raise BadInput(f"env {env_id!r}: {exc}") from None
+        except Exception as exc:  # bad options or missing data: one line, exit 2
+            with_opts = f" with options {opts}" if opts else ""
+            raise BadInput(f"env {env_id!r} cannot be made{with_opts}: {_one_line(exc)}") from None
         try:
             own = getattr(env.unwrapped, "env_fingerprint", lambda: "none")()
         finally:
             env.close()
-        out[env_id] = fingerprint(env_id, own, cfg.env_options.get(env_id, {}))
+        out[env_id] = fingerprint(env_id, own, opts)
     return out
 
 
@@ -237,12 +249,12 @@ def execute(cfg: RunConfig, counts: dict[str, int]) -> tuple[Path, list[EpisodeR
     """Run the planned episodes into the run dir; return it and all its records."""
     out = Path(cfg.out or f"results/runs/{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}")
     store = RunStore(out)
+    fps = env_fingerprints(cfg)  # makes each env once: bad env options fail before any write
     done = {r.key for r in store.open(cfg.resume)}
     jobs = [j for j in plan(cfg, counts) if episode_key(j.env_id, j.agent, j.seed) not in done]
-    fps = env_fingerprints(cfg)
     commit = git_commit()
     store.write_config(
-        replace(cfg, out=str(out)),
+        replace(cfg, out=str(out), resume=False),
         {
             "harness_version": __version__,
             "git_commit": commit,
