@@ -131,6 +131,7 @@ class TextEnv(gym.Env[str, str]):
         self._want_expert = False
         self._task = ""
         self._task_id = ""
+        self._split = DEFAULT_SPLIT
 
     # --- to implement -----------------------------------------------------------------------
     def _reset_task(
@@ -166,6 +167,7 @@ class TextEnv(gym.Env[str, str]):
         self._score, self._won = 0.0, False
         self._task, self._task_id = "", ""
         obs, info = self._reset_task(seed, split, options)
+        self._split = split
         info.setdefault(SPLIT, split)
         self._last_obs = obs
         return obs, self._complete(info, invalid=False)
@@ -218,6 +220,7 @@ class TextEnv(gym.Env[str, str]):
         info.setdefault(INVALID_ACTION, bool(invalid))
         self._task = str(info.setdefault(TASK, self._task))
         self._task_id = str(info.setdefault(TASK_ID, self._task_id))
+        info.setdefault(SPLIT, self._split)
         if self._want_expert:
             info[EXPERT_ACTION] = self.expert_action()
         return info

@@ -157,4 +157,5 @@ def test_cli_missing_data_exits_2_with_one_line(
     argv = ["--envs", "harness/HotPotQA-v0", "--agents", "random", "--episodes", "1"]
     code = main([*argv, "--out", str(tmp_path / "run"), "--leaderboard", ""])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and err[-1].startswith("error: env 'harness/HotPotQA-v0': HotPotQA data")
+    assert code == 2 and err[-1].startswith("error: env 'harness/HotPotQA-v0'")
+    assert "HotPotQA data not found" in err[-1]

@@ -211,6 +211,7 @@ class WikiQAEnv(TextEnv):
         self._seen, self._answer, self._invalid = set(st.seen), st.answer, st.invalid
         self._score, self._won, self._last_obs = st.score, st.won, st.obs
         info = self._info(st.obs, won=st.won)
+        self._split = st.split
         info.setdefault(SPLIT, st.split)
         return st.obs, self._complete(info, invalid=st.invalid)
 
