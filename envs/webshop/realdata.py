@@ -18,6 +18,7 @@ import random
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -187,7 +188,8 @@ def synthetic_goals(
     products: Sequence[Product], attrs: Mapping[str, Any], rng: np.random.Generator
 ) -> list[Goal]:
     """WebShop's ``get_synthetic_goals``: templated instruction x every option combination."""
-    goals, counts = [], defaultdict(int)  # type: ignore[var-annotated]
+    goals: list[Goal] = []
+    counts: defaultdict[str, int] = defaultdict(int)
     for prod in products:
         entry = attrs.get(prod.asin) or {}
         text, attributes = (
@@ -219,12 +221,7 @@ def synthetic_goals(
             for a in attributes:
                 counts[a] += 1
     return [
-        Goal(
-            **{
-                **g.__dict__,
-                "weight": sum(1.0 / counts[a] for a in g.attributes) / len(g.attributes),
-            }
-        )
+        replace(g, weight=sum(1.0 / counts[a] for a in g.attributes) / len(g.attributes))
         for g in goals
     ]
 
