@@ -77,7 +77,7 @@ def make_product(t: ProductType, rng: np.random.Generator, asin: str) -> Product
     text = " ".join([title, *bullets, desc]).lower()
     options: dict[str, tuple[str, ...]] = {}
     for name, pool in t.options:
-        values = _pick(rng, pool, int(rng.integers(2, 7)))
+        values = _pick(rng, pool, int(rng.integers(2, 6)))
         values = [v for v in values if v not in text]
         values = _distinct(values, exact=name in EXACT_MATCH_OPTS)
         if len(values) >= 2:
@@ -127,7 +127,7 @@ def _option_text(name: str, value: str, rng: np.random.Generator) -> str:
 
 def make_goal(p: Product, t: ProductType, rng: np.random.Generator) -> Goal:
     """A goal whose target is ``p``: some of its attributes, one value per option group."""
-    attrs = _pick(rng, p.attributes, int(rng.integers(1, min(3, len(p.attributes)) + 1)))
+    attrs = _pick(rng, p.attributes, int(rng.integers(2, min(3, len(p.attributes)) + 1)))
     chosen = {name: values[int(rng.integers(len(values)))] for name, values in p.options.items()}
     upper, suffix = price_upper_for(p.price, rng)
     described = f"{' and '.join(attrs)} {t.noun}"
