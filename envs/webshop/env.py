@@ -121,6 +121,16 @@ class WebShopTextEnv(TextEnv):
             [package_version(p) for p in SCORING_PACKAGES],
         )
 
+    @property
+    def goal(self) -> Goal | None:
+        """The current episode's goal (target asin, attributes, options, budget)."""
+        return self._goal
+
+    @property
+    def session(self) -> Session:
+        """A copy of the shopper's state (page, query, results, product, chosen options)."""
+        return self._s.copy()
+
     # --- clicks -----------------------------------------------------------------------------
     def _click(self, arg: str) -> tuple[str, float, bool, dict[str, Any]]:
         s, product = self._s, self._product()
