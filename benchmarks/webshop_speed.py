@@ -1,6 +1,7 @@
 """WebShop env speed, measured side by side: ``python benchmarks/webshop_speed.py``.
 
-Prints catalog build vs cached load, steps/s under a random and the oracle policy, the cost
+Prints catalog build vs cached load, steps/s under random, random-after-an-instruction-search
+and oracle policies (random alone only ever searches the literal template), the cost
 of a Buy Now, and snapshot restore vs replay restore (ratios in the last column).
 """
 
@@ -39,6 +40,8 @@ def steps_per_s(env: WebShopSynthEnv, policy: str, episodes: int, max_steps: int
             acts = info["admissible_actions"]
             if policy == "oracle":
                 action = info["expert_action"]
+            elif policy == "search+random" and acts == ["search[<query>]"]:
+                action = f"search[{info['task']}]"
             else:
                 action = acts[int(rng.integers(len(acts)))]
             _, _, done, _, info = env.step(action)
@@ -66,6 +69,9 @@ def main() -> None:
     buy = float(np.mean([buy_seconds(env, seed) for seed in range(1, 41)]))
     rows.append(("Buy Now, warm (ms)", buy * 1e3, ""))
     rows.append(("steps/s, random policy", steps_per_s(env, "random", 200), ""))
+    rows.append(
+        ("steps/s, instruction search + random", steps_per_s(env, "search+random", 200), "")
+    )
     rows.append(("steps/s, oracle policy", steps_per_s(env, "oracle", 200), ""))
     env.reset(seed=3, options={"expert": True})
     for _ in range(4):
