@@ -89,3 +89,15 @@ def test_cache_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 def test_too_few_products_rejected() -> None:
     with pytest.raises(ValueError, match="n_products must be"):
         build_synthetic(0, n_products=10)
+
+
+def test_attributes_of_a_type_cannot_be_confused() -> None:
+    # a goal attribute must not be credited by a different attribute of the same product type
+    from envs.webshop.reward import FUZZY_THRESHOLD, fuzzy
+    from envs.webshop.vocab import TYPES
+
+    for t in TYPES:
+        for a in t.attributes:
+            for b in t.attributes:
+                if a != b:
+                    assert fuzzy(a, b) <= FUZZY_THRESHOLD and a not in b, (t.noun, a, b)
