@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -9,9 +10,19 @@ import numpy as np
 from agents.base import Decision, Step
 from envs.base import EXPERT_ACTION
 
+TEMPLATE = re.compile(r"<[a-z_ ]+>")
+
+
+def fill_template(action: str, task: str) -> str:
+    """Fill an admissible-action template such as ``search[<query>]`` with the task text."""
+    return TEMPLATE.sub(lambda _: task.strip(), action)
+
 
 class RandomAgent:
-    """Uniform over the admissible actions (or ``fallback`` when the env lists none)."""
+    """Uniform over the admissible actions (or ``fallback`` when the env lists none).
+
+    Templates among them (``search[<query>]``) are filled with the task text.
+    """
 
     def __init__(self, fallback: str = "look") -> None:
         self.fallback = fallback
@@ -26,7 +37,7 @@ class RandomAgent:
         acts = step.admissible_actions
         if not acts:
             return Decision(self.fallback)
-        return Decision(acts[int(self._rng.integers(len(acts)))])
+        return Decision(fill_template(acts[int(self._rng.integers(len(acts)))], step.task))
 
 
 class ExpertAgent:
