@@ -135,8 +135,9 @@ def _run_in_ray_worker(spec: TaskSpec[J, R], key: str, job: J) -> R:
 
 def start_local_ray(num_cpus: int) -> float:
     """Start a Ray on this machine only (loopback, no dashboard, no usage stats); seconds taken."""
-    # Read when ray is first imported: bind to 127.0.0.1 instead of the node's address, and
-    # never report usage over the network. Set beforehand in the environment to override.
+    # Bind to 127.0.0.1 instead of the node's address (read when ray is first imported, so
+    # only if it was not imported before), and never report usage over the network. Set
+    # either variable in the environment beforehand to override.
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     ray = _import_ray()
