@@ -17,7 +17,15 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -118,19 +126,66 @@ class LocalBackend:
         """Nothing to release."""
 
 
-# Runners of the Ray worker process this module is loaded in (one run at a time per process).
-_RAY_RUNNERS: dict[str, Any] = {}
+# Runners of the worker process (Ray or pool) this module is loaded in; one run at a time.
+_RUNNERS: dict[str, Any] = {}
 
 
-def _run_in_ray_worker(spec: TaskSpec[J, R], key: str, job: J) -> R:
-    """Body of the Ray task: reuse (or build) this process's runner for run ``key``."""
-    runner = _RAY_RUNNERS.get(key)
+def run_cached(spec: TaskSpec[J, R], key: str, job: J) -> R:
+    """Body of a task in a worker process: reuse (or build) this process's runner for ``key``."""
+    runner = _RUNNERS.get(key)
     if runner is None:
-        for old in list(_RAY_RUNNERS):
-            _RAY_RUNNERS.pop(old).close()
-        runner = _RAY_RUNNERS[key] = spec.start()
+        for old in list(_RUNNERS):
+            _RUNNERS.pop(old).close()
+        runner = _RUNNERS[key] = spec.start()
     result: R = runner.run(job)
     return result
+
+
+class ProcessBackend:
+    """A pool of ``workers`` spawned processes here, for CPU-bound jobs (search, scoring).
+
+    A job whose process dies breaks the pool: every job then in flight is retried on a fresh
+    pool, up to ``max_retries`` times, then reported through ``spec.lost``.
+    """
+
+    def __init__(self, workers: int, max_retries: int = 2) -> None:
+        self.workers, self.max_retries = max(1, workers), max_retries
+
+    def map(self, spec: TaskSpec[J, R], jobs: Sequence[J]) -> Iterator[R]:
+        """Run ``jobs`` in the pool; yield results as they finish."""
+        ctx, key = get_context("spawn"), uuid.uuid4().hex
+        queue: list[tuple[J, int]] = [(job, 0) for job in jobs]
+        pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+        running: dict[Future[R], tuple[J, int]] = {}
+        try:
+            while queue or running:
+                while queue and len(running) < self.workers:
+                    job, tries = queue.pop(0)
+                    running[pool.submit(run_cached, spec, key, job)] = (job, tries)
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                broken = False
+                for fut in done:
+                    job, tries = running.pop(fut)
+                    try:
+                        yield fut.result()
+                    except BrokenProcessPool as exc:
+                        broken = True
+                        if tries < self.max_retries:
+                            queue.insert(0, (job, tries + 1))
+                        else:
+                            yield spec.lost(job, f"worker process died: {exc}")
+                    except Exception as exc:
+                        yield spec.lost(job, describe(exc))
+                if broken:
+                    queue[:0] = [(j, t + 1) for j, t in running.values()]
+                    running.clear()
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        """Nothing to release (each ``map`` owns its pool)."""
 
 
 def start_local_ray(num_cpus: int) -> float:
@@ -218,7 +273,7 @@ class RayBackend:
         if not queue:
             return
         ray = self._connect()
-        task = ray.remote(_run_in_ray_worker).options(
+        task = ray.remote(run_cached).options(
             num_cpus=self.num_cpus, max_retries=self.max_retries, retry_exceptions=False
         )
         spec_ref, key = ray.put(spec), uuid.uuid4().hex
@@ -255,10 +310,10 @@ def _package_dirs() -> list[str]:
     return [str(root / p) for p in PACKAGES if (root / p / "__init__.py").exists()]
 
 
-def make_backend(name: str, workers: int, address: str = "") -> Backend:
-    """The backend called ``name`` (``local`` or ``ray``)."""
+def make_backend(name: str, workers: int, address: str = "", processes: bool = False) -> Backend:
+    """The backend called ``name``: ``local`` (threads, or ``processes``) or ``ray``."""
     factories: dict[str, Callable[[], Backend]] = {
-        "local": lambda: LocalBackend(workers),
+        "local": lambda: ProcessBackend(workers) if processes else LocalBackend(workers),
         "ray": lambda: RayBackend(workers, address),
     }
     if name not in factories:

@@ -3,6 +3,7 @@ config handling of --backend / --ray-address."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 import threading
@@ -13,9 +14,16 @@ from pathlib import Path
 import pytest
 
 from harness import run
-from harness.backends import BackendError, LocalBackend, RayBackend, make_backend
+from harness.backends import (
+    BackendError,
+    LocalBackend,
+    ProcessBackend,
+    RayBackend,
+    make_backend,
+)
 from harness.config import ConfigError, RunConfig, load_toml, to_toml
 from harness.runner import EpisodeJob, EpisodeTask, Limits
+from tests.fakes_backends import FakeDyingSpec, deaths
 
 
 @dataclass
@@ -73,6 +81,25 @@ def test_local_backend_streams_one_result_per_job_in_completion_order() -> None:
     assert dict(results)[-1].startswith("lost: ValueError: negative job")
     assert 1 <= len(spec.runners) <= 2 and all(r.closed for r in spec.runners)
     assert max(int(x[3:]) for x in spec.log) <= 2
+
+
+def test_process_backend_reruns_a_job_whose_process_died(tmp_path: Path) -> None:
+    spec = FakeDyingSpec(str(tmp_path), os.getpid(), die_job=2, times=1)
+    listed = list(ProcessBackend(2).map(spec, [1, 2, 3, -1]))
+    assert deaths(tmp_path) == 1
+    assert sorted(j for j, _ in listed) == [-1, 1, 2, 3]  # each job once
+    results = dict(listed)
+    assert all(results[j].isdigit() for j in (1, 2, 3)) and results[2] != str(os.getpid())
+    assert results[-1].startswith("lost: ValueError: negative job")
+
+
+def test_process_backend_reports_a_job_that_keeps_killing_its_process(tmp_path: Path) -> None:
+    spec = FakeDyingSpec(str(tmp_path), os.getpid(), die_job=2, times=99)
+    results = list(ProcessBackend(1, max_retries=1).map(spec, [1, 2, 3]))
+    assert sorted(j for j, _ in results) == [1, 2, 3]
+    assert deaths(tmp_path) == 2  # the first try and its one retry
+    assert dict(results)[2].startswith("lost: worker process died")
+    assert dict(results)[3].isdigit()
 
 
 def test_episode_task_pickles_and_lost_episode_is_an_error_record() -> None:

@@ -21,11 +21,11 @@ from harness import run
 from harness.backends import RayBackend, start_local_ray
 from harness.config import RunConfig
 from harness.runner import EpisodeJob, Limits, run_jobs
-from tests.fakes_ray import deaths
+from tests.fakes_backends import deaths
 
 pytestmark = pytest.mark.slow
 ENV = "harness/KeyChest-v0"
-DYING = "tests.fakes_ray:FakeDyingAgent"
+DYING = "tests.fakes_backends:FakeDyingAgent"
 TIMING = ("wall_s", "latency_s")
 
 

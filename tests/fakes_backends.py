@@ -1,8 +1,9 @@
-"""Fakes for the Ray backend tests only: an agent that kills its own Ray worker process."""
+"""Fakes for the backend tests only: a task spec and an agent that kill their worker process."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from agents.base import Decision, Step
@@ -50,3 +51,37 @@ def _in_ray_worker() -> bool:
 def deaths(marker_dir: str | Path) -> int:
     """How many times the agent killed its worker."""
     return len(list(Path(marker_dir).glob("death-*")))
+
+
+@dataclass(frozen=True)
+class FakeDyingSpec:
+    """Fake TaskSpec of ``harness.backends``: a job ``n`` returns ``(n, pid)``; job ``die_job``
+    kills its process the first ``times`` times (marker files in ``marker_dir``); negative
+    jobs raise. It never kills ``driver_pid`` (the test process)."""
+
+    marker_dir: str
+    driver_pid: int
+    die_job: int = -99
+    times: int = 1
+
+    def start(self) -> FakeDyingSpec:
+        """The spec is its own runner (it holds no state)."""
+        return self
+
+    def run(self, job: int) -> tuple[int, str]:
+        """``(job, pid)``, or death of the process, or ValueError for a negative job."""
+        if job == self.die_job and deaths(self.marker_dir) < self.times:
+            if os.getpid() == self.driver_pid:
+                raise RuntimeError("FakeDyingSpec only kills worker processes")
+            (Path(self.marker_dir) / f"death-{deaths(self.marker_dir)}").write_text("")
+            os._exit(1)
+        if job < 0:
+            raise ValueError("negative job")
+        return job, str(os.getpid())
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+    def lost(self, job: int, error: str) -> tuple[int, str]:
+        """``(job, "lost: <error>")``."""
+        return job, f"lost: {error}"
