@@ -227,14 +227,21 @@ class RayBackend:
 
     At most ``workers`` tasks are in flight; a task whose worker process dies is retried up to
     ``max_retries`` times by Ray, then reported through ``spec.lost``. Each task asks for
-    ``num_cpus`` CPUs. A Ray already initialised in this process is reused and left running.
+    ``num_cpus`` CPUs and ``num_gpus`` GPUs (a fraction lets tasks share a GPU; Ray sets
+    ``CUDA_VISIBLE_DEVICES`` to the task's GPU). A Ray already initialised in this process is
+    reused and left running.
     """
 
     def __init__(
-        self, workers: int, address: str = "", max_retries: int = 2, num_cpus: float = 1.0
+        self,
+        workers: int,
+        address: str = "",
+        max_retries: int = 2,
+        num_cpus: float = 1.0,
+        num_gpus: float = 0.0,
     ) -> None:
         self.workers, self.address = max(1, workers), address
-        self.max_retries, self.num_cpus = max_retries, num_cpus
+        self.max_retries, self.num_cpus, self.num_gpus = max_retries, num_cpus, num_gpus
         self._started = False
         self.startup_s = 0.0
 
@@ -274,7 +281,10 @@ class RayBackend:
             return
         ray = self._connect()
         task = ray.remote(run_cached).options(
-            num_cpus=self.num_cpus, max_retries=self.max_retries, retry_exceptions=False
+            num_cpus=self.num_cpus,
+            num_gpus=self.num_gpus,
+            max_retries=self.max_retries,
+            retry_exceptions=False,
         )
         spec_ref, key = ray.put(spec), uuid.uuid4().hex
         running: dict[Any, J] = {}
@@ -310,11 +320,14 @@ def _package_dirs() -> list[str]:
     return [str(root / p) for p in PACKAGES if (root / p / "__init__.py").exists()]
 
 
-def make_backend(name: str, workers: int, address: str = "", processes: bool = False) -> Backend:
-    """The backend called ``name``: ``local`` (threads, or ``processes``) or ``ray``."""
+def make_backend(
+    name: str, workers: int, address: str = "", processes: bool = False, gpus: float = 0.0
+) -> Backend:
+    """The backend called ``name``: ``local`` (threads, or ``processes``) or ``ray`` (each task
+    asking for one CPU and ``gpus`` GPUs)."""
     factories: dict[str, Callable[[], Backend]] = {
         "local": lambda: ProcessBackend(workers) if processes else LocalBackend(workers),
-        "ray": lambda: RayBackend(workers, address),
+        "ray": lambda: RayBackend(workers, address, num_gpus=gpus),
     }
     if name not in factories:
         raise BackendError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")

@@ -34,6 +34,7 @@ class RunConfig:
     report: bool = False
     backend: str = "local"
     ray_address: str = ""
+    ray_gpus: float = 0.0
     env_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     agent_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -45,6 +46,7 @@ class RunConfig:
             ("workers", self.workers >= 1, "must be >= 1"),
             ("split", self.split in ("train", "valid", "test"), "must be train, valid or test"),
             ("backend", self.backend in ("local", "ray"), "must be local or ray"),
+            ("ray_gpus", self.ray_gpus >= 0, "must be >= 0"),
             ("step_timeout_s", self.step_timeout_s > 0, "must be > 0"),
             ("episode_timeout_s", self.episode_timeout_s > 0, "must be > 0"),
         ]

@@ -83,6 +83,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="ADDRESS",
         help="with --backend ray: an existing cluster (auto, ray://HOST:PORT); default: local Ray",
     )
+    p.add_argument(
+        "--ray-gpus",
+        type=float,
+        dest="ray_gpus",
+        metavar="G",
+        help="with --backend ray: GPUs each episode asks for (0.25: four share a GPU)",
+    )
     p.add_argument("--env-opt", action="append", default=[], metavar="ID.KEY=VALUE")
     p.add_argument("--agent-opt", action="append", default=[], metavar="NAME.KEY=VALUE")
     p.add_argument(
@@ -129,6 +136,7 @@ def build_config(ns: argparse.Namespace) -> RunConfig:
             "report",
             "backend",
             "ray_address",
+            "ray_gpus",
         )
     }
     flags["envs"] = ns.envs
@@ -136,8 +144,8 @@ def build_config(ns: argparse.Namespace) -> RunConfig:
     values.update({k: v for k, v in flags.items() if v is not None})
     if ns.resume:
         values["resume"] = True
-    if ns.ray_address and values.get("backend", "local") != "ray":
-        raise BadInput("--ray-address needs --backend ray")
+    if (ns.ray_address or ns.ray_gpus) and values.get("backend", "local") != "ray":
+        raise BadInput("--ray-address and --ray-gpus need --backend ray")
     for key, parsed in (
         ("env_options", _parse_opts(ns.env_opt, "env")),
         ("agent_options", _parse_opts(ns.agent_opt, "agent")),
@@ -295,7 +303,7 @@ def _run_with_progress(cfg: RunConfig, store: RunStore, jobs: list[EpisodeJob]) 
     bar = tqdm(total=len(jobs), unit="ep", dynamic_ncols=True, file=sys.stderr, disable=not jobs)
     # By module name (not __main__), so Ray workers unpickle the factories by reference.
     this = importlib.import_module("harness.run")
-    backend = make_backend(cfg.backend, cfg.workers, cfg.ray_address)
+    backend = make_backend(cfg.backend, cfg.workers, cfg.ray_address, gpus=cfg.ray_gpus)
     results = run_jobs(
         jobs,
         cfg.workers,

@@ -120,9 +120,11 @@ def test_episode_task_pickles_and_lost_episode_is_an_error_record() -> None:
 
 
 def test_ray_address_round_trips_and_backend_is_checked(tmp_path: Path) -> None:
-    cfg = RunConfig(backend="ray", ray_address="ray://head:10001")
+    cfg = RunConfig(backend="ray", ray_address="ray://head:10001", ray_gpus=0.25)
     (tmp_path / "c.toml").write_text(to_toml(cfg))
-    assert load_toml(tmp_path / "c.toml")["ray_address"] == "ray://head:10001"
+    assert RunConfig(**load_toml(tmp_path / "c.toml")) == cfg
+    with pytest.raises(ConfigError, match="ray_gpus"):
+        RunConfig(ray_gpus=-1.0).validate()
     with pytest.raises(ConfigError, match="backend"):
         RunConfig(backend="dask").validate()
     with pytest.raises(BackendError, match="unknown backend"):
@@ -134,7 +136,7 @@ def test_ray_address_without_ray_backend_is_bad_input(
 ) -> None:
     argv = ["--envs", "harness/KeyChest-v0", "--out", str(tmp_path / "r"), "--ray-address", "auto"]
     assert run.main(argv) == run.EXIT_BAD_INPUT
-    assert "--ray-address needs --backend ray" in capsys.readouterr().err
+    assert "--ray-address and --ray-gpus need --backend ray" in capsys.readouterr().err
 
 
 def test_missing_ray_is_a_one_line_error(
