@@ -1,10 +1,11 @@
-"""Where jobs run: threads here (``local``) or Ray tasks on a cluster (``ray``), one interface.
+"""Where jobs run: threads or processes here (``local``) or Ray tasks (``ray``), one interface.
 
 A backend maps a :class:`TaskSpec` over jobs and yields exactly one result per job, in
-completion order, to the driver, which alone writes them. Each worker (a thread, or a Ray worker
-process) builds its heavy state once with ``spec.start()`` and reuses it for the jobs it runs.
-A job whose runner raises, or whose Ray worker dies after its retries are spent, comes back as
-``spec.lost(job, error)``: no job is lost or returned twice. Knows no episode, env or agent.
+completion order, to the driver, which alone writes them. Each worker (a thread, a pool process
+or a Ray worker process) builds its heavy state once with ``spec.start()`` and reuses it for the
+jobs it runs. A job whose runner raises, or whose worker process dies after its retries are
+spent, comes back as ``spec.lost(job, error)``: no job is lost or returned twice. Knows no
+episode, env or agent.
 """
 
 from __future__ import annotations
