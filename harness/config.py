@@ -33,6 +33,8 @@ class RunConfig:
     leaderboard: str = "results/leaderboard.csv"
     report: bool = False
     backend: str = "local"
+    ray_address: str = ""
+    ray_gpus: float = 0.0
     env_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     agent_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -43,6 +45,8 @@ class RunConfig:
             ("max_steps", self.max_steps >= 1, "must be >= 1"),
             ("workers", self.workers >= 1, "must be >= 1"),
             ("split", self.split in ("train", "valid", "test"), "must be train, valid or test"),
+            ("backend", self.backend in ("local", "ray"), "must be local or ray"),
+            ("ray_gpus", self.ray_gpus >= 0, "must be >= 0"),
             ("step_timeout_s", self.step_timeout_s > 0, "must be > 0"),
             ("episode_timeout_s", self.episode_timeout_s > 0, "must be > 0"),
         ]

@@ -7,22 +7,26 @@ with the default agents, at each env's default episode count.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 
 import envs  # noqa: F401 - registers the harness/ ids
+from agents.base import Agent
 from agents.registry import AGENTS, DEFAULT_AGENTS, make_agent
 from envs.base import closest, fingerprint
 from envs.registration import ENV_TABLE, missing, spec
 from harness import __version__
+from harness.backends import BackendError, make_backend
 from harness.config import ConfigError, RunConfig, from_mapping, load_toml
 from harness.leaderboard import (
     accumulate,
@@ -73,6 +77,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--report", action="store_true", default=None, help="write report.md/html at the end"
     )
     p.add_argument("--backend", choices=["local", "ray"], help="where episodes run")
+    p.add_argument(
+        "--ray-address",
+        dest="ray_address",
+        metavar="ADDRESS",
+        help="with --backend ray: an existing cluster (auto, ray://HOST:PORT); default: local Ray",
+    )
+    p.add_argument(
+        "--ray-gpus",
+        type=float,
+        dest="ray_gpus",
+        metavar="G",
+        help="with --backend ray: GPUs each episode asks for (0.25: four share a GPU)",
+    )
     p.add_argument("--env-opt", action="append", default=[], metavar="ID.KEY=VALUE")
     p.add_argument("--agent-opt", action="append", default=[], metavar="NAME.KEY=VALUE")
     p.add_argument(
@@ -118,6 +135,8 @@ def build_config(ns: argparse.Namespace) -> RunConfig:
             "leaderboard",
             "report",
             "backend",
+            "ray_address",
+            "ray_gpus",
         )
     }
     flags["envs"] = ns.envs
@@ -125,6 +144,8 @@ def build_config(ns: argparse.Namespace) -> RunConfig:
     values.update({k: v for k, v in flags.items() if v is not None})
     if ns.resume:
         values["resume"] = True
+    if (ns.ray_address or ns.ray_gpus) and values.get("backend", "local") != "ray":
+        raise BadInput("--ray-address and --ray-gpus need --backend ray")
     for key, parsed in (
         ("env_options", _parse_opts(ns.env_opt, "env")),
         ("agent_options", _parse_opts(ns.agent_opt, "agent")),
@@ -245,6 +266,11 @@ def agent_options(cfg: RunConfig, name: str) -> dict[str, Any]:
     return opts
 
 
+def build_agent(cfg: RunConfig, name: str) -> Agent:
+    """Agent ``name`` built with its options from the config."""
+    return make_agent(name, agent_options(cfg, name))
+
+
 def execute(cfg: RunConfig, counts: dict[str, int]) -> tuple[Path, list[EpisodeRecord]]:
     """Run the planned episodes into the run dir; return it and all its records."""
     out = Path(cfg.out or f"results/runs/{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}")
@@ -290,24 +316,31 @@ def _run_with_progress(cfg: RunConfig, store: RunStore, jobs: list[EpisodeJob]) 
     limits = Limits(cfg.step_timeout_s, cfg.episode_timeout_s)
     wins = n = 0
     bar = tqdm(total=len(jobs), unit="ep", dynamic_ncols=True, file=sys.stderr, disable=not jobs)
+    # By module name (not __main__), so Ray workers unpickle the factories by reference.
+    this = importlib.import_module("harness.run")
+    backend = make_backend(cfg.backend, cfg.workers, cfg.ray_address, gpus=cfg.ray_gpus)
     results = run_jobs(
         jobs,
         cfg.workers,
         cfg.split,
         cfg.max_steps,
         limits,
-        lambda e: make_env(cfg, e),
-        lambda a: make_agent(a, agent_options(cfg, a)),
+        partial(this.make_env, cfg),
+        partial(this.build_agent, cfg),
+        backend,
     )
-    for res in results:
-        store.append(res.record, res.steps)
-        n, wins = n + 1, wins + int(res.record.success)
-        bar.set_postfix_str(
-            f"success={wins / n:.2f}"
-            + (f" last_error={res.record.error[:40]!r}" if res.record.error else "")
-        )
-        bar.update(1)
-    bar.close()
+    try:
+        for res in results:
+            store.append(res.record, res.steps)
+            n, wins = n + 1, wins + int(res.record.success)
+            bar.set_postfix_str(
+                f"success={wins / n:.2f}"
+                + (f" last_error={res.record.error[:40]!r}" if res.record.error else "")
+            )
+            bar.update(1)
+    finally:
+        bar.close()
+        backend.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -333,7 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"[run] report: {write_report([out], out)}", file=sys.stderr)
         else:
             print(f"[run] for a report: python -m harness.report {out}", file=sys.stderr)
-    except (BadInput, ConfigError, RunDirError) as exc:
+    except (BadInput, ConfigError, RunDirError, BackendError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0

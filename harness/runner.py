@@ -13,7 +13,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ import gymnasium as gym
 
 from agents.base import Agent, Decision, Step, Turn, wants_expert
 from envs.base import INVALID_ACTION, SPLIT, TASK, TASK_ID, WON
+from harness.backends import Backend, LocalBackend
 from harness.records import EpisodeRecord, StepRecord
 
 METRICS = "metrics"
@@ -228,10 +228,44 @@ class Worker:
                     close()
 
 
-def _run_one(
-    get_worker: Callable[[], Worker], job: EpisodeJob, split: str, max_steps: int, limits: Limits
-) -> EpisodeResult:
-    return get_worker().run(job, split, max_steps, limits)
+@dataclass(frozen=True)
+class EpisodeTask:
+    """Plays EpisodeJobs: the ``TaskSpec`` of ``harness.backends`` for episodes.
+
+    Picklable (for Ray) when its factories are, e.g. ``functools.partial`` of module-level
+    functions; each worker builds its envs and agents itself, so they need not pickle.
+    """
+
+    make_env: Callable[[str], gym.Env[Any, Any]]
+    make_agent: Callable[[str], Agent]
+    split: str
+    max_steps: int
+    limits: Limits
+
+    def start(self) -> EpisodeRunner:
+        """A fresh worker (its own env and agent caches)."""
+        return EpisodeRunner(self, Worker(self.make_env, self.make_agent))
+
+    def lost(self, job: EpisodeJob, error: str) -> EpisodeResult:
+        """The record of an episode whose worker died (or whose runner raised)."""
+        return EpisodeResult(error_record(job, self.split, error, 0.0), [])
+
+
+@dataclass
+class EpisodeRunner:
+    """One worker's ``JobRunner``: plays each job with ``Worker.run``."""
+
+    task: EpisodeTask
+    worker: Worker
+
+    def run(self, job: EpisodeJob) -> EpisodeResult:
+        """Play ``job`` under the task's limits."""
+        t = self.task
+        return self.worker.run(job, t.split, t.max_steps, t.limits)
+
+    def close(self) -> None:
+        """Close the worker's envs and agents."""
+        self.worker.close()
 
 
 def run_jobs(
@@ -242,32 +276,8 @@ def run_jobs(
     limits: Limits,
     make_env: Callable[[str], gym.Env[Any, Any]],
     make_agent: Callable[[str], Agent],
+    backend: Backend | None = None,
 ) -> Iterator[EpisodeResult]:
-    """Run ``jobs`` on ``workers`` threads; yield results as they finish (in completion order)."""
-    local = threading.local()
-    pool: list[Worker] = []
-    lock = threading.Lock()
-
-    def worker() -> Worker:
-        w = getattr(local, "worker", None)
-        if w is None:
-            w = Worker(make_env, make_agent)
-            local.worker = w
-            with lock:
-                pool.append(w)
-        return w
-
-    queue = list(jobs)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="worker") as ex:
-        running: set[Future[EpisodeResult]] = set()
-        try:
-            while queue or running:
-                while queue and len(running) < workers:
-                    job = queue.pop(0)
-                    running.add(ex.submit(_run_one, worker, job, split, max_steps, limits))
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    yield fut.result()
-        finally:
-            for w in pool:
-                w.close()
+    """Run ``jobs`` on ``backend`` (default: ``workers`` threads); yield results as they finish."""
+    task = EpisodeTask(make_env, make_agent, split, max_steps, limits)
+    yield from (backend or LocalBackend(workers)).map(task, jobs)
