@@ -45,10 +45,15 @@ def normalize_split(split: Any) -> Any:
 
 
 class _AlfredEnv(TextEnv):
-    """Shared play loop: one engine, the planner expert, ALFWorld's split names."""
+    """Shared play loop: one engine, the planner expert, ALFWorld's split names.
 
-    def __init__(self, render_mode: str | None = None) -> None:
+    ``expert_replan=True`` makes the expert call the planner at every step (as ALFWorld's
+    ``AlfredExpert(PLANNER)`` does) instead of following its plan while the agent does.
+    """
+
+    def __init__(self, expert_replan: bool = False, render_mode: str | None = None) -> None:
         super().__init__(render_mode=render_mode)
+        self.expert_replan = expert_replan
         self._engine = AlfredEngine()
         self._plan: list[str] | None = None
         self._task_type = ""
@@ -96,7 +101,7 @@ class _AlfredEnv(TextEnv):
         """ALFWorld's planner expert: the next command of an optimal plan from this state."""
         if self._won:
             return None
-        if not self._plan:
+        if not self._plan or self.expert_replan:
             self._plan = self._engine.plan()
         return self._plan[0] if self._plan else None
 
@@ -118,9 +123,10 @@ class ALFWorldEnv(_AlfredEnv):
         data_dir: str | None = None,
         task_types: Sequence[str] | str | None = None,
         split_folders: Mapping[str, str] | None = None,
+        expert_replan: bool = False,
         render_mode: str | None = None,
     ) -> None:
-        super().__init__(render_mode=render_mode)
+        super().__init__(expert_replan=expert_replan, render_mode=render_mode)
         self.root = data.resolve_root(data_dir)
         self.task_types = data.check_task_types(task_types)
         self.split_folders = {**ALF_SPLITS, **dict(split_folders or {})}
@@ -178,9 +184,10 @@ class ALFWorldGenEnv(_AlfredEnv):
         max_receptacles: int = 8,
         max_objects: int = 10,
         cache_dir: str | None = None,
+        expert_replan: bool = False,
         render_mode: str | None = None,
     ) -> None:
-        super().__init__(render_mode=render_mode)
+        super().__init__(expert_replan=expert_replan, render_mode=render_mode)
         self.task_types = data.check_task_types(task_types)
         self.cfg = gen.GenConfig(max_receptacles, max_objects)
         tag = f"gen-v{gen.GEN_VERSION}-r{max_receptacles}-o{max_objects}"

@@ -90,18 +90,24 @@ class GenStore:
             for trial in base.glob("*/trial_G*"):
                 self._index[(split, trial.name)] = trial
 
+    def cached(self, split: str, task_type: str, index: int) -> Entry | None:
+        """The sound cached entry of this game, or None (a corrupt entry is deleted)."""
+        self._scan(split)
+        path = self._index.get((split, trial_name(task_type, index)))
+        if path is None:
+            return None
+        entry = read_entry(path)
+        if entry is None:
+            shutil.rmtree(path, ignore_errors=True)
+            self._index.pop((split, path.name), None)
+        return entry
+
     def get(self, split: str, task_type: str, index: int) -> Entry:
         """Game ``index`` of ``task_type`` in ``split``, generated and cached if needed."""
-        self._scan(split)
-        name = trial_name(task_type, index)
-        path = self._index.get((split, name))
-        if path is not None:
-            entry = read_entry(path)
-            if entry is not None:
-                return entry
-            shutil.rmtree(path, ignore_errors=True)
-        entry = self._generate(split, task_type, index)
-        self._index[(split, name)] = entry.path
+        entry = self.cached(split, task_type, index)
+        if entry is None:
+            entry = self._generate(split, task_type, index)
+            self._index[(split, entry.path.name)] = entry.path
         return entry
 
     def _generate(self, split: str, task_type: str, index: int) -> Entry:
@@ -112,7 +118,9 @@ class GenStore:
         name = trial_name(task_type, index)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=base))
         try:
-            room, game, traj, plan = self._solvable_game(split, task_type, index, tmp, name)
+            room, game, traj, plan, attempts = self._solvable_game(
+                split, task_type, index, tmp, name
+            )
             gen_s = time.perf_counter() - t0
             data = json.dumps(game).encode()
             traj["qharness"] = {
@@ -121,6 +129,7 @@ class GenStore:
                 "config": asdict(self.cfg),
                 "sha256": _sha(data),
                 "plan": plan,
+                "attempts": attempts,
                 "gen_s": round(gen_s, 4),
             }
             (tmp / GAME).write_bytes(data)
@@ -142,7 +151,7 @@ class GenStore:
 
     def _solvable_game(
         self, split: str, task_type: str, index: int, tmp: Path, name: str
-    ) -> tuple[Any, dict[str, Any], dict[str, Any], list[str]]:
+    ) -> tuple[Any, dict[str, Any], dict[str, Any], list[str], int]:
         """Sample with sub-seeds 0, 1, ... until the planner's plan wins the game."""
         scenes = gen.scenes_for(task_type, unseen=split == "test")
         code = gen.TASK_TYPES.index(task_type)
@@ -159,7 +168,7 @@ class GenStore:
             plan = gen.check_solvable(self._engine, str(tmp / GAME))
             self._engine.close()
             if plan:
-                return room, game, traj, plan
+                return room, game, traj, plan, attempt + 1
         raise RuntimeError(
             f"no solvable {task_type} game for {split} index {index} in "
             f"{gen.MAX_ATTEMPTS} attempts (max_receptacles={self.cfg.max_receptacles})"

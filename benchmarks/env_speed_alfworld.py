@@ -1,0 +1,116 @@
+"""Steps/s of ``harness/ALFWorldGen-v0`` through our wrapper vs the raw engine, side by side.
+
+Raw = the TextWorld environment our env drives (``textworld.start`` on the game file with
+ALFWorld's ``AlfredDemangler``), stepped directly. Wrapper = ``gym.make("harness/ALFWorldGen-v0")``
+(Gymnasium's wrappers + our env + info keys). Same games, same action sequence, timings
+interleaved game by game; only steps are timed. Also prints the cost of ``restore`` (replay from
+reset) at a few depths. The last line is ``ratio=<wrapper steps/s over raw>``.
+
+    python benchmarks/env_speed_alfworld.py --steps 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+GAMES = 6  # test-split games 0..5: one of each task type
+
+
+def _env(cache_dir: str | None) -> Any:
+    import gymnasium as gym
+
+    import envs  # noqa: F401 - registers the ids
+
+    return gym.make("harness/ALFWorldGen-v0", cache_dir=cache_dir)
+
+
+def _actions(env: Any, seed: int, n: int) -> list[str]:
+    """A fixed sequence of ``n`` admissible actions for game ``seed`` (drawn once, seeded)."""
+    rng = np.random.default_rng([seed, 1234])
+    _, info = env.reset(seed=seed)
+    out = []
+    for _ in range(n):
+        acts = info["admissible_actions"]
+        out.append(acts[int(rng.integers(len(acts)))])
+        _, _, term, _, info = env.step(out[-1])
+        if term:
+            _, info = env.reset(seed=seed)
+    return out
+
+
+def measure(n_steps: int = 300, cache_dir: str | None = None) -> tuple[float, float]:
+    """(wrapper steps/s, raw steps/s) over ``n_steps`` steps spread over the games."""
+    from envs.alfworld.engine import AlfredEngine
+
+    env = _env(cache_dir)
+    per_game = max(1, n_steps // GAMES)
+    plans = {seed: _actions(env, seed, per_game) for seed in range(GAMES)}
+    raw = AlfredEngine()
+    t_wrap = t_raw = 0.0
+    for seed, actions in plans.items():
+        _, info = env.reset(seed=seed)
+        raw.load(env.unwrapped.store.root / "json_2.1.1" / info["task_id"] / "game.tw-pddl")
+        tw = raw.raw
+        tw.reset()
+        t0 = time.perf_counter()
+        for a in actions:
+            _, _, done = tw.step(a)
+            if done:
+                tw.reset()
+        t_raw += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for a in actions:
+            _, _, term, _, _ = env.step(a)
+            if term:
+                env.reset(seed=seed)
+        t_wrap += time.perf_counter() - t0
+    n = per_game * GAMES
+    env.close()
+    raw.close()
+    return n / t_wrap, n / t_raw
+
+
+def restore_cost(depths: tuple[int, ...] = (0, 5, 10, 20), cache_dir: str | None = None) -> dict:
+    """Mean seconds per ``restore`` of a snapshot taken ``d`` actions after reset."""
+    env = _env(cache_dir).unwrapped
+    out = {}
+    for d in depths:
+        times = []
+        for seed in range(GAMES):
+            env.reset(seed=seed)
+            for a in _actions(env, seed, d):
+                env.step(a)
+            snap = env.snapshot()
+            env.step("look")
+            t0 = time.perf_counter()
+            env.restore(snap)
+            times.append(time.perf_counter() - t0)
+        out[d] = sum(times) / len(times)
+    env.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--cache-dir", default=None)
+    a = p.parse_args(argv)
+    for d, s in restore_cost(cache_dir=a.cache_dir).items():
+        print(f"restore after {d:>2} actions: {s * 1000:.0f} ms")
+    wrap, raw = measure(a.steps, a.cache_dir)
+    print(f"wrapper {wrap:.1f} steps/s, raw engine {raw:.1f} steps/s")
+    print(f"ratio={wrap / raw:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
