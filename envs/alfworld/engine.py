@@ -10,11 +10,11 @@ TextWorld's ``policy_commands``; here it runs only when asked (it costs a planne
 from __future__ import annotations
 
 import copy
-import functools
 import os
 import sys
 import tempfile
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,8 +42,30 @@ def import_alfworld() -> None:
             os.environ[DATA_ENV] = saved
 
 
-_PATCH_LOCK = threading.Lock()
+# TextWorld parses with shared module-level parsers and Fast Downward translates with module-level
+# state: engines in several threads take this lock to load games and to fill the caches below.
+ENGINE_LOCK = threading.RLock()
 _PATCHED = False
+
+
+def _memo(fn: Any, maxsize: int, fresh: Any = None) -> Any:
+    """``fn`` cached by its arguments (LRU, computed under ENGINE_LOCK); ``fresh`` maps a cached
+    value to what callers get (e.g. a deep copy)."""
+    cache: OrderedDict[Any, Any] = OrderedDict()
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        key = (args, tuple(sorted(kwargs.items())))
+        with ENGINE_LOCK:
+            if key in cache:
+                cache.move_to_end(key)
+            else:
+                cache[key] = fn(*args, **kwargs)
+                if len(cache) > maxsize:
+                    cache.popitem(last=False)
+            value = cache[key]
+        return fresh(value) if fresh else value
+
+    return wrapped
 
 
 def speed_up_engine() -> None:
@@ -58,21 +80,12 @@ def speed_up_engine() -> None:
     (tests/test_alfworld_data.py compares them in a separate process).
     """
     global _PATCHED
-    with _PATCH_LOCK:
+    with ENGINE_LOCK:
         if _PATCHED:
             return
         import fast_downward
         import textworld.envs.pddl.textgen as textgen
         from textworld.logic import Rule
-
-        parse = textgen._parse_and_convert
-        parsed: dict[tuple[str, str], Any] = {}
-
-        def cached_parse(text: str, rule_name: str = "symbols", **_: Any) -> Any:
-            key = (text, rule_name)
-            if key not in parsed:
-                parsed[key] = parse(text, rule_name=rule_name)
-            return copy.deepcopy(parsed[key])
 
         def copy_context(context: dict[str, Any]) -> dict[str, Any]:
             return {
@@ -83,11 +96,16 @@ def speed_up_engine() -> None:
                 "entity_infos": context["entity_infos"],
             }
 
-        textgen._parse_and_convert = cached_parse
+        parse = textgen._parse_and_convert
+        textgen._parse_and_convert = _memo(
+            lambda text, rule_name="symbols", **_: parse(text, rule_name=rule_name),
+            maxsize=4096,
+            fresh=copy.deepcopy,
+        )
         textgen.copy_context = copy_context
-        query: Any = functools.lru_cache(maxsize=4096)(Rule.parse_conjunctive_query.__func__)
+        query = _memo(Rule.parse_conjunctive_query.__func__, maxsize=4096)
         Rule.parse_conjunctive_query = classmethod(query)
-        fast_downward.pddl2sas = functools.lru_cache(maxsize=16)(fast_downward.pddl2sas)
+        fast_downward.pddl2sas = _memo(fast_downward.pddl2sas, maxsize=16)
         _PATCHED = True
 
 
@@ -128,7 +146,8 @@ class AlfredEngine:
         speed_up_engine()
         self.close()
         infos = textworld.EnvInfos(admissible_commands=True, won=True)
-        self._env = textworld.start(path, infos, wrappers=[AlfredDemangler()])
+        with ENGINE_LOCK:
+            self._env = textworld.start(path, infos, wrappers=[AlfredDemangler()])
         self.path = path
 
     def _state(self, gs: Any) -> EngineState:

@@ -134,6 +134,7 @@ class ALFWorldEnv(_AlfredEnv):
         if bad:
             raise ValueError(f"split_folders keys must be some of {SPLITS}, got {sorted(bad)}")
         self._games: dict[str, list[Path]] = {}
+        self._types: dict[Path, str] = {}
 
     def games(self, split: str) -> list[Path]:
         """Trial folders of ``split`` (scanned once)."""
@@ -165,7 +166,9 @@ class ALFWorldEnv(_AlfredEnv):
         games = self.games(split)
         index = _index(seed, options, len(games), self)
         trial = games[index]
-        task_type = str(json.loads((trial / TRAJ).read_text()).get(TASK_TYPE, ""))
+        if trial not in self._types:
+            self._types[trial] = str(json.loads((trial / TRAJ).read_text()).get(TASK_TYPE, ""))
+        task_type = self._types[trial]
         task_id = str(trial.relative_to(self.root / "json_2.1.1"))
         return self._play(trial / "game.tw-pddl", None, task_type, task_id)
 

@@ -74,6 +74,7 @@ class GenStore:
     def __init__(self, root: Path, cfg: gen.GenConfig) -> None:
         self.root, self.cfg = Path(root), cfg
         self._index: dict[tuple[str, str], Path] = {}
+        self._sound: dict[Path, Entry] = {}  # entries checked by this process
         self._scanned: set[str] = set()
         self._engine: AlfredEngine | None = None
 
@@ -91,15 +92,18 @@ class GenStore:
                 self._index[(split, trial.name)] = trial
 
     def cached(self, split: str, task_type: str, index: int) -> Entry | None:
-        """The sound cached entry of this game, or None (a corrupt entry is deleted)."""
+        """The sound cached entry of this game, or None (a corrupt entry is deleted). Each entry
+        is checked once per store."""
         self._scan(split)
         path = self._index.get((split, trial_name(task_type, index)))
         if path is None:
             return None
-        entry = read_entry(path)
+        entry = self._sound.get(path) or read_entry(path)
         if entry is None:
             shutil.rmtree(path, ignore_errors=True)
             self._index.pop((split, path.name), None)
+        else:
+            self._sound[path] = entry
         return entry
 
     def get(self, split: str, task_type: str, index: int) -> Entry:
