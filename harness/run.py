@@ -198,7 +198,10 @@ def env_fingerprints(cfg: RunConfig) -> dict[str, str]:
     """Fingerprint of each env (its own data/version hash plus the options it was made with)."""
     out = {}
     for env_id in cfg.envs:
-        env = make_env(cfg, env_id)
+        try:
+            env = make_env(cfg, env_id)
+        except (OSError, ValueError, TypeError, ImportError) as exc:  # e.g. missing user data
+            raise BadInput(f"env {env_id!r}: {exc}") from None
         try:
             own = getattr(env.unwrapped, "env_fingerprint", lambda: "none")()
         finally:

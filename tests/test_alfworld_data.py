@@ -184,3 +184,16 @@ def test_check_env_passes_with_fixture_data(data_root: Path) -> None:
     env = make(data_dir=str(data_root))
     check_env(env, skip_render_check=True)
     env.close()
+
+
+def test_harness_run_reports_missing_data_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness.run import EXIT_BAD_INPUT, main
+
+    monkeypatch.setenv("ALFWORLD_DATA", str(tmp_path / "empty"))
+    argv = ["--envs", "harness/ALFWorld-v0", "--agents", "random", "--episodes", "1"]
+    code = main([*argv, "--out", str(tmp_path / "run"), "--leaderboard", ""])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_BAD_INPUT
+    assert err[-1].startswith("error: env 'harness/ALFWorld-v0': ALFWorld game files not found")
