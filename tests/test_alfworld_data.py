@@ -29,7 +29,7 @@ def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import envs  # noqa: F401
 
     cache = tmp_path_factory.mktemp("alfdata")
-    env = gym.make("harness/ALFWorldGen-v0", cache_dir=str(cache), task_types=list(TYPES))
+    env: Any = gym.make("harness/ALFWorldGen-v0", cache_dir=str(cache), task_types=list(TYPES))
     for seed in range(3):
         env.reset(seed=seed, options={"split": "test"})
     env.reset(seed=0, options={"split": "train"})
