@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 ENV_ID = "harness/ALFWorldGen-v0"
+ROOT = Path(__file__).resolve().parent.parent
 SIX = (
     "pick_and_place_simple",
     "look_at_obj_in_light",
@@ -104,6 +108,7 @@ def test_replanning_expert_also_wins(gen_cache: Path) -> None:
 def test_bad_commands_say_nothing_happens(gen_cache: Path) -> None:
     env = make(gen_cache)
     _, info = env.reset(seed=0)
+    assert info["invalid_action"] is False
     before = info["admissible_actions"]
     for bad in ("", "dance wildly", "go to the moon", "  ", "GO TO " + before[0][6:]):
         obs, reward, terminated, truncated, info = env.step(bad)
@@ -117,16 +122,29 @@ def test_bad_commands_say_nothing_happens(gen_cache: Path) -> None:
 
 
 @pytest.mark.engine
-def test_same_seed_same_game_in_fresh_caches(gen_cache: Path, tmp_path: Path) -> None:
-    a, b = make(gen_cache), make(tmp_path)
-    obs_a, info_a = a.reset(seed=4, options={"split": "test"})
-    obs_b, info_b = b.reset(seed=4, options={"split": "test"})
-    assert (obs_a, info_a["task_id"]) == (obs_b, info_b["task_id"])
-    game_a = (a.store.root / "json_2.1.1" / info_a["task_id"] / "game.tw-pddl").read_bytes()
-    game_b = (b.store.root / "json_2.1.1" / info_b["task_id"] / "game.tw-pddl").read_bytes()
-    assert game_a == game_b
-    a.close()
-    b.close()
+def test_same_seed_same_game_in_a_fresh_process(gen_cache: Path, tmp_path: Path) -> None:
+    """Another process, another hash seed, an empty cache: the same game file, byte for byte."""
+    env = make(gen_cache)
+    _, info = env.reset(seed=4, options={"split": "test"})
+    game = env.store.root / "json_2.1.1" / info["task_id"] / "game.tw-pddl"
+    code = (
+        "import sys, gymnasium as gym, envs; "
+        "e = gym.make('harness/ALFWorldGen-v0', cache_dir=sys.argv[1]).unwrapped; "
+        "_, info = e.reset(seed=4, options={'split': 'test'}); "
+        "print(e.store.root / 'json_2.1.1' / info['task_id'] / 'game.tw-pddl')"
+    )
+    env_vars = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        cwd=ROOT,
+        env=env_vars,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    other = Path(out.stdout.strip().splitlines()[-1])
+    assert other != game and other.read_bytes() == game.read_bytes()
+    env.close()
 
 
 @pytest.mark.engine

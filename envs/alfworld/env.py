@@ -75,7 +75,7 @@ class _AlfredEnv(TextEnv):
         self._plan = list(plan) if plan else None
         self._task_type = task_type
         found = _TASK_RE.search(st.observation)
-        info = self._info(st)
+        info = {**self._info(st), INVALID_ACTION: False}
         info.update({TASK: found.group(0) if found else "", TASK_ID: task_id})
         info[MAX_SCORE] = 1.0
         return st.observation, info

@@ -244,11 +244,13 @@ def sample_room(
     locs = {_loc(layout.receptacles[r]) for r in receptacles}
     xs = [p[0] for p in layout.receptacles.values()]
     zs = [p[1] for p in layout.receptacles.values()]
-    while True:
+    agent_at = _loc((max(xs) + 1.0, max(zs) + 1.0, 0, 30))  # off the room's points
+    for _ in range(100):
         x = float(rng.uniform(min(xs), max(xs)))
         z = float(rng.uniform(min(zs), max(zs)))
-        agent_at = _loc((x, z, 90 * int(rng.integers(4)), 30))
-        if agent_at not in locs:
+        spot = _loc((x, z, 90 * int(rng.integers(4)), 30))
+        if spot not in locs:
+            agent_at = spot
             break
     return _Room(layout, task_type, obj, target, receptacles, objects, agent_at)
 

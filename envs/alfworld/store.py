@@ -120,7 +120,8 @@ class GenStore:
         base = self.split_dir(split)
         base.mkdir(parents=True, exist_ok=True)
         name = trial_name(task_type, index)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=base))
+        (self.root / "tmp").mkdir(parents=True, exist_ok=True)  # outside json_2.1.1
+        tmp = Path(tempfile.mkdtemp(dir=self.root / "tmp"))
         try:
             room, game, traj, plan, attempts = self._solvable_game(
                 split, task_type, index, tmp, name
