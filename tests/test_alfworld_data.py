@@ -26,15 +26,10 @@ TYPES = ("pick_and_place_simple", "look_at_obj_in_light", "pick_heat_then_place_
 def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An ``$ALFWORLD_DATA`` folder: generated games in ALFWorld's exact layout (3 valid_unseen,
     1 train), plus trials ALFWorld skips (movable, sliced, unsolvable)."""
-    import envs  # noqa: F401
+    from envs.alfworld.store import write_sample_data
 
-    cache = tmp_path_factory.mktemp("alfdata")
-    env: Any = gym.make("harness/ALFWorldGen-v0", cache_dir=str(cache), task_types=list(TYPES))
-    for seed in range(3):
-        env.reset(seed=seed, options={"split": "test"})
-    env.reset(seed=0, options={"split": "train"})
-    root = env.unwrapped.store.root
-    env.close()
+    root = write_sample_data(tmp_path_factory.mktemp("alfdata"), TYPES)
+    write_sample_data(root, TYPES[:1], split="train")
     unseen = root / "json_2.1.1" / "valid_unseen"
     trial = next(unseen.glob("pick_and_place_simple-*/trial_*"))
     for skipped in ("pick_and_place_with_movable_recep-Apple-Bowl-Fridge-1", "X-Sliced-1"):

@@ -183,3 +183,16 @@ class GenStore:
         """Release the checking engine."""
         if self._engine is not None:
             self._engine.close()
+
+
+def write_sample_data(
+    root: Path, task_types: tuple[str, ...] = gen.TASK_TYPES, per_type: int = 1, split: str = "test"
+) -> Path:
+    """Generate small games into ``root`` in ALFWorld's data layout and return ``root``, ready
+    as ``data_dir`` of ``harness/ALFWorld-v0`` (for tests and demos; not real ALFWorld data)."""
+    store = GenStore(Path(root), gen.GenConfig())
+    for task_type in task_types:
+        for index in range(per_type):
+            store.get(split, task_type, index)
+    store.close()
+    return Path(root)
