@@ -82,10 +82,11 @@ class _AlfredEnv(TextEnv):
 
     def _step_text(self, action: str) -> tuple[str, float, bool, dict[str, Any]]:
         st = self._engine.step(action)
-        if self._plan and st.applied and action.strip() == self._plan[0]:
-            self._plan.pop(0)
-        else:
-            self._plan = None
+        if st.applied:  # an inapplicable command changes nothing: the plan still holds
+            if self._plan and action.strip() == self._plan[0]:
+                self._plan.pop(0)
+            else:
+                self._plan = None
         reward = 1.0 if st.won and not self._won else 0.0
         return st.observation, reward, st.won, self._info(st)
 
