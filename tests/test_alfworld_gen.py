@@ -240,3 +240,22 @@ def test_check_env_passes(gen_cache: Path) -> None:
     env = make(gen_cache)
     check_env(env, skip_render_check=True)
     env.close()
+
+
+@pytest.mark.engine
+def test_unsolvable_draw_moves_to_the_next_sub_seed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from envs.alfworld import gen
+    from envs.alfworld.store import GenStore
+
+    real, calls = gen.check_solvable, []
+
+    def first_fails(engine: Any, path: str) -> list[str] | None:
+        calls.append(path)
+        return None if len(calls) == 1 else real(engine, path)
+
+    monkeypatch.setattr(gen, "check_solvable", first_fails)
+    entry = GenStore(tmp_path, gen.GenConfig()).get("test", "pick_and_place_simple", 0)
+    traj = json.loads((entry.path / "traj_data.json").read_text())
+    assert len(calls) == 2 and traj["qharness"]["attempts"] == 2 and entry.plan
