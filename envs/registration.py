@@ -75,6 +75,22 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
         synthetic=True,
         default_episodes=5,
     ),
+    EnvSpec(
+        "harness/ALFWorld-v0",
+        "envs.alfworld.env:ALFWorldEnv",
+        "ALFWorld text games (real data: set ALFWORLD_DATA; test = valid_unseen)",
+        requires=("alfworld", "textworld"),
+        data_env="ALFWORLD_DATA",
+    ),
+    EnvSpec(
+        "harness/ALFWorldGen-v0",
+        "envs.alfworld.env:ALFWorldGenEnv",
+        "ALFWorld games generated here from ALFWorld's layouts, goals, PDDL and grammar "
+        "(NOT the published ALFWorld test set)",
+        requires=("alfworld", "textworld"),
+        synthetic=True,
+        default_episodes=3,
+    ),
 )
 
 
