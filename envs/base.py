@@ -132,6 +132,7 @@ class TextEnv(gym.Env[str, str]):
         self._task = ""
         self._task_id = ""
         self._split = DEFAULT_SPLIT
+        self._max_score: Any = None
 
     # --- to implement -----------------------------------------------------------------------
     def _reset_task(
@@ -166,6 +167,7 @@ class TextEnv(gym.Env[str, str]):
         self._actions = []
         self._score, self._won = 0.0, False
         self._task, self._task_id = "", ""
+        self._max_score = None
         obs, info = self._reset_task(seed, split, options)
         self._split = split
         info.setdefault(SPLIT, split)
@@ -221,6 +223,10 @@ class TextEnv(gym.Env[str, str]):
         self._task = str(info.setdefault(TASK, self._task))
         self._task_id = str(info.setdefault(TASK_ID, self._task_id))
         info.setdefault(SPLIT, self._split)
+        if MAX_SCORE in info:
+            self._max_score = info[MAX_SCORE]
+        elif self._max_score is not None:
+            info[MAX_SCORE] = self._max_score
         if self._want_expert:
             info[EXPERT_ACTION] = self.expert_action()
         return info
