@@ -8,6 +8,7 @@ copy of TextWorld's ``GameProgression`` instead of a reset and a replay of every
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,18 @@ _LAYER_FIELDS = (
 META_VERBS = frozenset(
     {"quit", "q", "restart", "restore", "save", "undo", "script", "unscript", "transcript"}
 )
+# Standard Inform library replies to commands it could not parse or carry out; used to spot
+# invalid actions in games without TextWorld's game data (no admissible commands there).
+PARSER_ERRORS = (
+    "that's not a verb i recognise",
+    "i didn't understand that sentence",
+    "you can't see any such thing",
+    "i beg your pardon",
+    "you can't go that way",
+    "i only understood you as far as",
+    "you seem to want to",
+    "that's not something you need to refer to",
+)
 MAX_COMMAND = 180  # Jericho truncates commands longer than ~198 bytes
 
 
@@ -51,16 +64,21 @@ class EngineState:
 
 def clean_command(action: str) -> str:
     """One line of printable text: whitespace runs (newlines too) become one space."""
-    cmd = " ".join(action.split())
-    if not cmd.isprintable():
-        cmd = "".join(c for c in cmd if c.isprintable())
-    return cmd[:MAX_COMMAND]
+    if not action.isprintable():
+        action = "".join(c if c.isprintable() else " " for c in action)
+    return " ".join(action.split())[:MAX_COMMAND]
 
 
 def is_refused(cmd: str) -> bool:
     """Meta commands (save, restart, undo, ...) and TextWorld's own ``tw-`` debug commands."""
     first = cmd.split(" ", 1)[0].lower()
     return first in META_VERBS or first.startswith("tw-")
+
+
+def is_parser_error(reply: str) -> bool:
+    """Whether ``reply`` is one of the Inform library's can't-parse / can't-do messages."""
+    head = reply.lstrip().lower()
+    return head.startswith(PARSER_ERRORS)
 
 
 def clean_feedback(text: str) -> str:
@@ -79,7 +97,9 @@ class Engine:
         self.infos = EnvInfos(
             admissible_commands=True, objective=True, max_score=True, won=True, lost=True
         )
-        self.env = textworld.start(path, self.infos)
+        with warnings.catch_warnings():  # Jericho: "not fully supported" (TextWorld tracks)
+            warnings.simplefilter("ignore")
+            self.env = textworld.start(path, self.infos)
         self.layers: list[Any] = []
         layer: Any = self.env
         while layer is not None:

@@ -3,7 +3,8 @@
 Reward is the per-step score delta (TextWorld reports the cumulative score); ``won``, ``lost``,
 ``score``, ``max_score`` and the engine's admissible commands are in ``info``. Any string is a
 legal action: it is cleaned to one printable line; one that is not admissible and changes
-nothing is reported with ``invalid_action=True`` and the engine's reply. Inform meta commands
+nothing is reported with ``invalid_action=True`` and the engine's reply (for game files
+without TextWorld's ``.json``: a reply that is one of Inform's parser errors). Inform meta commands
 (save, restore, restart, undo, quit, ...) and TextWorld's ``tw-`` debug commands are refused
 without reaching the interpreter, since they would desynchronise TextWorld's state tracking.
 """
@@ -33,7 +34,14 @@ from envs.base import (
     split_of,
     task_index,
 )
-from envs.textworld.engine import Engine, EngineState, clean_command, clean_feedback, is_refused
+from envs.textworld.engine import (
+    Engine,
+    EngineState,
+    clean_command,
+    clean_feedback,
+    is_parser_error,
+    is_refused,
+)
 from envs.textworld.families import (
     DEFAULT_TASKS_PER_SPLIT,
     MAX_TASKS_PER_SPLIT,
@@ -110,7 +118,11 @@ class TextWorldEnv(TextEnv):
             return REFUSED.format(cmd.split(" ", 1)[0]), 0.0, False, self._info(True)
         moves = eng.moves()
         st = eng.step(cmd)
-        invalid = cmd.lower() not in self._adm and (moves is None or eng.moves() == moves)
+        obs = clean_feedback(st.get("feedback") or "")
+        if moves is None:  # no game data: judge by the parser's reply
+            invalid = is_parser_error(obs)
+        else:  # not admissible and no state-changing action detected
+            invalid = cmd.lower() not in self._adm and eng.moves() == moves
         self._adm = st.get("admissible_commands") or []
         score = float(st.get("score") or 0)
         reward, self._engine_score = score - self._engine_score, score
@@ -120,7 +132,7 @@ class TextWorldEnv(TextEnv):
         info = self._info(invalid)
         info[WON] = won
         done = won or self._lost or bool(st.get("done"))
-        return clean_feedback(st.get("feedback") or ""), reward, done, info
+        return obs, reward, done, info
 
     def _info(self, invalid: bool) -> dict[str, Any]:
         info = {ADMISSIBLE_ACTIONS: list(self._adm), LOST: self._lost, INVALID_ACTION: invalid}

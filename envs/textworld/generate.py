@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +112,8 @@ def build(
         options.force_recompile = True
         t0 = time.perf_counter()
         try:
-            with _GEN_LOCK:
+            with _GEN_LOCK, warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # Jericho's "not fully supported" while checking
                 textworld.g_rng.set_seed(seed + attempt)
                 game = make(settings=dict(settings), options=options)
         except Exception as exc:  # generator could not build this seed: try a derived one
