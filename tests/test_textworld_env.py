@@ -98,6 +98,10 @@ def test_restore_matches_the_original_and_the_replay(tw_cache: Path) -> None:
     assert [env.step(a) for a in tail] == original
     assert env.restore(snap) == at_snap  # a snapshot can be restored again
     env.close()
+    other = make("cooking", tw_cache)  # a fresh env (engine never started) restores it too
+    assert other.restore(snap) == at_snap
+    assert [other.step(a) for a in tail] == original
+    other.close()
 
 
 def test_restore_keeps_the_expert(tw_cache: Path) -> None:

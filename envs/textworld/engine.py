@@ -108,6 +108,7 @@ class Engine:
         self.jericho = self.layers[-1]  # textworld's JerichoEnv
         self.jericho.seed(ENGINE_SEED)
         self.tracker = next((x for x in self.layers if "_game_progression" in x.__dict__), None)
+        self.started = False  # the interpreter runs only after a first reset
 
     @property
     def tracked(self) -> bool:
@@ -122,6 +123,7 @@ class Engine:
     def reset(self, expert: bool) -> Any:
         """Restart the game; ``expert`` asks TextWorld to track quests for policy commands."""
         self.infos.policy_commands = bool(expert and self.tracked)
+        self.started = True
         return self.env.reset()
 
     def step(self, cmd: str) -> Any:
@@ -140,6 +142,8 @@ class Engine:
 
     def apply(self, saved: EngineState) -> None:
         """Return to ``saved`` (it stays usable: mutable parts are copied again)."""
+        if not self.started:  # Jericho sets up the Z-machine on reset only
+            self.reset(saved.expert)
         self.infos.policy_commands = saved.expert
         self.jericho._jericho.set_state(saved.zmachine)
         for layer, fields in zip(self.layers, saved.layers, strict=True):

@@ -71,6 +71,7 @@ class _Saved:
     score: float
     engine_score: float
     policy: tuple[str, ...]
+    max_score: float | None
     task: str
     task_id: str
 
@@ -188,6 +189,7 @@ class TextWorldEnv(TextEnv):
             self._score,
             self._engine_score,
             tuple(self._policy),
+            self._max_score,
             self._task,
             self._task_id,
         )
@@ -207,6 +209,7 @@ class TextWorldEnv(TextEnv):
         self._adm, self._policy = list(saved.admissible), list(saved.policy)
         self._won, self._lost, self._invalid = saved.won, saved.lost, saved.invalid
         self._score, self._engine_score = saved.score, saved.engine_score
+        self._max_score = saved.max_score
         self._task, self._task_id, self._last_obs = saved.task, saved.task_id, saved.obs
         info = self._info(saved.invalid)
         if not snap.actions:
