@@ -5,7 +5,8 @@
 Generates ``n`` games of each family (into a fresh temp cache unless ``--cache-dir`` is
 given, so generation is measured), plays TextWorld's policy commands through the harness env
 until the game ends, and prints per family: wins, mean expert steps, generation and compile
-seconds per game (measured inside the generator, from each game's manifest).
+seconds per game (wall, measured inside the generator, from each game's manifest) and CPU
+seconds per game (generator plus Inform compilers: what a game costs on an idle core).
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ from envs.textworld.generate import ensure_game
 def check_family(name: str, n: int, split: str, cache: str, max_steps: int) -> bool:
     """Play the expert on ``n`` games of family ``name``; print one summary line."""
     env = TextWorldGenEnv(name, cache_dir=cache)
-    wins, steps, gen, comp = 0, [], [], []
+    wins, steps, gen, comp, cpu = 0, [], [], [], []
     t_play = 0.0
     for i in range(n):
         ref = ensure_game(env.family, None, split, i, env.tasks_per_split, cache)
         gen.append(float(ref.manifest["gen_s"]))
         comp.append(float(ref.manifest["compile_s"]))
+        if "gen_cpu_s" in ref.manifest:
+            cpu.append(float(ref.manifest["gen_cpu_s"]) + float(ref.manifest["compile_cpu_s"]))
         t0 = time.perf_counter()
         _, info = env.reset(options={"split": split, "task_index": i, "expert": True})
         k, done = 0, False
@@ -51,7 +54,9 @@ def check_family(name: str, n: int, split: str, cache: str, max_steps: int) -> b
         f"success={wins / n:.3f} mean_expert_steps={statistics.mean(steps):.1f} "
         f"gen_s_mean={statistics.mean(gen):.2f} "
         f"gen_s_median={statistics.median(gen):.2f} "
-        f"compile_s_mean={statistics.mean(comp):.2f} expert_steps_per_s={sum(steps) / t_play:.1f}",
+        f"compile_s_mean={statistics.mean(comp):.2f} "
+        f"cpu_s_per_game={statistics.mean(cpu) if cpu else float('nan'):.2f} "
+        f"expert_steps_per_s={sum(steps) / t_play:.1f}",
         flush=True,
     )
     return wins == n

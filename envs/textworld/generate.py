@@ -110,7 +110,7 @@ def build(
         options.seeds = seed if attempt == 0 else _derived_seeds(seed, attempt)
         options.path = str(out / GAME_FILES[0])
         options.force_recompile = True
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu()
         try:
             with _GEN_LOCK, warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # Jericho's "not fully supported" while checking
@@ -119,9 +119,9 @@ def build(
         except Exception as exc:  # generator could not build this seed: try a derived one
             error = exc
             continue
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), _cpu()
         compile_game(game, options)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), _cpu()
         break
     else:
         raise RuntimeError(f"{challenge} could not generate seed {seed}: {error}") from error
@@ -136,6 +136,8 @@ def build(
         "textworld": package_version("textworld"),
         "gen_s": round(t1 - t0, 4),
         "compile_s": round(t2 - t1, 4),
+        "gen_cpu_s": round(c1 - c0, 4),
+        "compile_cpu_s": round(c2 - c1, 4),
         "objective": game.objective,
         "max_score": game.max_score,
         "content_key": content_key(data),
@@ -219,6 +221,12 @@ def _entry_lock(path: Path) -> Iterator[None]:
 def _derived_seeds(seed: int, attempt: int) -> dict[str, int]:
     rng = np.random.default_rng([seed, attempt])
     return {k: int(rng.integers(65635)) for k in ("map", "objects", "quest", "grammar")}
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the Inform compilers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def _sha256(path: Path) -> str:
