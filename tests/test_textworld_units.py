@@ -117,6 +117,7 @@ def test_command_and_feedback_cleaning() -> None:
 
     assert clean_command("  look\n\tinventory \x00") == "look inventory"
     assert len(clean_command("x" * 1000)) <= 180
+    assert clean_command(" \\help") == "help"
     assert is_refused("RESTART") and is_refused("tw-trace-actions") and not is_refused("look")
     assert clean_feedback("You open it.\n\n>      -= Kitchen =-0/2") == "You open it."
     assert clean_feedback(">    -= Kitchen =-0/1") == ""

@@ -63,9 +63,13 @@ class EngineState:
 
 
 def clean_command(action: str) -> str:
-    """One line of printable text: whitespace runs (newlines too) become one space."""
+    """One line of printable text: whitespace runs (newlines too) become one space; no
+    backslash (Frotz reads a line starting with one as an interpreter command and waits
+    for more input, forever)."""
     if not action.isprintable():
         action = "".join(c if c.isprintable() else " " for c in action)
+    if "\\" in action:
+        action = action.replace("\\", " ")
     return " ".join(action.split())[:MAX_COMMAND]
 
 
