@@ -177,7 +177,19 @@ def _interleave(
     return rate["wrapper"], rate["raw"]
 
 
-MEASURES: dict[str, Callable[[argparse.Namespace], Result]] = {"textworld": measure_textworld}
+def measure_alfworld(args: argparse.Namespace) -> Result:
+    """ALFWorldGen games: our wrapper vs ALFWorld's raw TextWorld-PDDL engine (wall clock)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from env_speed_alfworld import measure
+
+    wrap, raw = measure(n_steps=args.steps * args.games, cache_dir=args.cache_dir)
+    return Result(wrap, raw, ["alfworld: same generated games and action sequences, best of 3"])
+
+
+MEASURES: dict[str, Callable[[argparse.Namespace], Result]] = {
+    "textworld": measure_textworld,
+    "alfworld": measure_alfworld,
+}
 
 
 def main() -> int:
