@@ -11,7 +11,8 @@ actions when the env lists them), and asks the policy for ``Thought: ...`` and
 - ``score``: the thought is generated, then every admissible action is scored by the
   policy's log-probability after ``Action:`` and the best is taken;
 - ``free``: free generation, parsed and mapped by the rule in ``agents/react_text.py``;
-- ``auto`` (default): ``grammar`` where supported, else ``free``.
+- ``auto`` (default): ``grammar`` where supported, else ``score`` when the env lists
+  admissible actions and the policy can score them (``hf``), else ``free``.
 
 ``propose(step, k)`` (the ``qvalue.base.Proposer`` protocol) returns up to ``k`` distinct
 candidates with the policy's log-probability: by scoring all admissible actions when the
@@ -171,6 +172,8 @@ class ReActAgent:
             return self.choice
         if self.llm.supports_grammar and self.grammar(step) is not None:
             return "grammar"
+        if step.admissible_actions and self.llm.supports_scoring:
+            return "score"
         return "free"
 
     def _seed(self, step: Step, salt: int = 0) -> int:

@@ -154,14 +154,20 @@ def render_history(
     budget: int,
     count: Callable[[str], int],
     max_obs_chars: int = 1500,
+    drop_chunk: int = 8,
 ) -> Transcript:
     """``Observation/Thought/Action`` lines of the newest steps that fit in ``budget`` tokens,
     then the current observation (always kept, like the task, which the caller places
-    before this). Older steps are replaced by one line listing their actions."""
+    before this). Older steps are replaced by one line listing their actions.
+
+    Steps are dropped in multiples of ``drop_chunk`` (at most half the steps that fit) so
+    the start of the transcript stays
+    the same for several steps: servers that cache prompt prefixes (llama.cpp) then
+    re-read only the newest lines instead of the whole window at every step.
+    """
     current = f"Observation: {_clip(observation, max_obs_chars)}"
     used = count(current)
     blocks: list[str] = []
-    kept = 0
     for i in range(len(history) - 1, -1, -1):
         turn = history[i]
         lines = [f"Observation: {_clip(turn.observation, max_obs_chars)}"]
@@ -175,8 +181,11 @@ def render_history(
             break
         blocks.append(block)
         used += cost
-        kept += 1
-    dropped = len(history) - kept
+    dropped = len(history) - len(blocks)
+    if dropped:  # never give up more than half of the steps that fit
+        chunk = max(1, min(drop_chunk, len(blocks) // 2))
+        dropped = min(len(history), -(-dropped // chunk) * chunk)
+        blocks = blocks[: len(history) - dropped]
     parts = []
     if dropped:
         acts = [t.action for t in history[:dropped]][-12:]

@@ -222,3 +222,9 @@ def test_user_prompt_file(tmp_path: Path) -> None:
     bad.write_text("instructions = [")
     with pytest.raises(PromptFileError, match="not valid TOML"):
         read_prompt(bad)
+
+
+def test_auto_mode_prefers_grammar_then_score_then_free() -> None:
+    assert agent(FakeLLM(grammar=True, scores={})).act(step()).meta["mode"] == "grammar"
+    assert agent(FakeLLM(scores={"look": 0.0})).act(step()).meta["mode"] == "score"
+    assert agent(FakeLLM()).act(step()).meta["mode"] == "free"

@@ -137,3 +137,14 @@ def test_history_includes_thoughts_when_given() -> None:
     assert "Thought: t0" in tr.text
     assert tr.text.count("Thought:") == 1
     assert tr.dropped == 0
+
+
+def test_history_drops_in_chunks_so_the_prefix_is_stable() -> None:
+    starts = []
+    for n in range(40, 60):
+        tr = render_history(_history(n), "now", [], budget=800, count=approx_tokens, drop_chunk=8)
+        assert tr.dropped % 8 == 0 and tr.dropped > 0
+        assert approx_tokens(tr.text.split("\n", 1)[1]) <= 800 + tr.text.count("\n")  # joins
+        assert tr.text.count("Action:") >= 8
+        starts.append(tr.text.split("\n", 1)[0])
+    assert len(set(starts)) <= 4  # the first line changes once per chunk, not every step

@@ -183,7 +183,13 @@ class OpenAIBackend:
         grammar: str | None = None,
         seed: int | None = None,
     ) -> LLMResult:
-        """``n`` completions (extra calls fill in when a server returns fewer)."""
+        """``n`` completions (extra calls fill in when a server returns fewer).
+
+        Chat mode sends messages to ``/chat/completions``; completion mode renders them
+        (llama.cpp's chat template, else plain text) for ``/completions``. On llama.cpp
+        servers a plain-text prompt, or messages ending in a prefill, always go through
+        ``/completions``, so that generation and ``score_continuations`` see the same text.
+        """
         t0 = time.perf_counter()
         comps: list[Completion] = []
         tin = tout = 0
@@ -219,7 +225,8 @@ class OpenAIBackend:
         if grammar and self.supports_grammar:
             kw["extra_body"] = {"grammar": grammar}
         _, prefill = split_prefill(prompt)
-        if self.mode == "chat" and not (prefill and self._is_llamacpp()):
+        raw_text = isinstance(prompt, str) or bool(prefill)
+        if self.mode == "chat" and not (raw_text and self._is_llamacpp()):
             messages = as_messages(prompt)
             if prefill:  # no server-side continuation here: ask afresh
                 messages = messages[:-1]
