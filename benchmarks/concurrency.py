@@ -21,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import gymnasium as gym  # noqa: E402
+import gymnasium as gym
 
-import envs  # noqa: E402, F401
-from agents.llm.fake_server import FakeOpenAIServer  # noqa: E402
-from agents.llm.spec import close_policies  # noqa: E402
-from agents.registry import make_agent  # noqa: E402
-from harness.runner import EpisodeJob, Limits, run_jobs  # noqa: E402
+import envs  # noqa: F401
+from agents.llm.fake_server import FakeOpenAIServer
+from agents.llm.spec import close_policies
+from agents.registry import make_agent
+from harness.runner import EpisodeJob, Limits, run_jobs
 
 ENV = "harness/KeyChest-v0"
 

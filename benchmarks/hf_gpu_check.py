@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agents.llm.hf import HFBackend  # noqa: E402
-from agents.llm.tiny import build_tiny_lm  # noqa: E402
+from agents.llm.hf import HFBackend
+from agents.llm.tiny import build_tiny_lm
 
 
 def timed_generate(b: HFBackend, prompts: list[str], concurrent: bool, max_tokens: int) -> float:
@@ -90,7 +90,8 @@ def main() -> int:
         abs(x - y) < 1e-2 * max(1.0, abs(x)) for x, y in zip(s1, s2, strict=True)
     )
     print(
-        f"scoring: {len(conts)} continuations in {dt * 1000:.0f} ms; finite and repeatable: {ok_scores}"
+        f"scoring: {len(conts)} continuations in {dt * 1000:.0f} ms; "
+        f"finite and repeatable: {ok_scores}"
     )
     b.close()
 

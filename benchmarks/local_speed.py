@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agents.llm.local import LocalBackend, default_threads  # noqa: E402
+from agents.llm.local import LocalBackend, default_threads
 
 
 def raw_speed(b: LocalBackend, tokens: int) -> None:
@@ -36,11 +36,11 @@ def raw_speed(b: LocalBackend, tokens: int) -> None:
         )
         wall = time.perf_counter() - t0
         tm = (r.model_extra or {}).get("timings", {})
+        n_in, n_out = (r.usage.prompt_tokens, r.usage.completion_tokens) if r.usage else (0, 0)
         gen.append(float(tm.get("predicted_per_second", 0.0)))
         pp.append(float(tm.get("prompt_per_second", 0.0)))
         print(
-            f"  run {i}: {r.usage.prompt_tokens} prompt + {r.usage.completion_tokens} generated "
-            f"tokens in {wall:.2f}s",
+            f"  run {i}: {n_in} prompt + {n_out} generated tokens in {wall:.2f}s",
             flush=True,
         )
     print(
