@@ -74,7 +74,7 @@ class ReActAgent:
         policy: str = "local",
         temperature: float = 0.0,
         max_tokens: int = 96,
-        history_tokens: int = 1200,
+        history_tokens: int = 800,
         k: int = 4,
         choice: str = "auto",
         propose_mode: str = "auto",
@@ -244,8 +244,9 @@ class ReActAgent:
         prompt = self.messages(step, f"Thought: {thought}\nAction:")
         scores = self.llm.score_continuations(prompt, [" " + a for a in acts])
         usage.latency_s += time.perf_counter() - t0
-        usage.calls += len(acts)
-        usage.input_tokens += sum(self.llm.count_tokens(a) for a in acts)
+        usage.calls += len(acts)  # one request per action, each sending the whole prompt
+        sent = self.llm.count_tokens("\n".join(str(m["content"]) for m in prompt))
+        usage.input_tokens += sum(sent + self.llm.count_tokens(a) for a in acts)
         return scores
 
     # --- proposing --------------------------------------------------------------------------
