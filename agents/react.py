@@ -14,6 +14,12 @@ actions when the env lists them), and asks the policy for ``Thought: ...`` and
 - ``auto`` (default): ``grammar`` where supported, else ``score`` when the env lists
   admissible actions and the policy can score them (``hf``), else ``free``.
 
+The valid actions are listed in the prompt only in ``free`` mode unless ``show_actions``
+says otherwise: under a grammar or scoring the constraint already keeps the action valid,
+and with SmolLM2-135M the listed ``look`` drew almost every choice (measured: the
+top-scored first action was ``look`` in 4 of 4 KeyChest states with the list, a move
+in 4 of 4 without it).
+
 ``propose(step, k)`` (the ``qvalue.base.Proposer`` protocol) returns up to ``k`` distinct
 candidates with the policy's log-probability: by scoring all admissible actions when the
 policy can score (``propose_mode='score'``), else by sampling ``n`` replies
@@ -80,7 +86,7 @@ class ReActAgent:
         propose_mode: str = "auto",
         propose_temperature: float = 1.0,
         fuzzy_threshold: float = 0.8,
-        show_actions: bool = True,
+        show_actions: bool | None = None,
         history_thoughts: bool = True,
         thought_chars: int = 160,
         max_obs_chars: int = 1500,
@@ -98,7 +104,7 @@ class ReActAgent:
         self.choice, self.propose_mode = choice, propose_mode
         self.propose_temperature = float(propose_temperature)
         self.fuzzy_threshold = float(fuzzy_threshold)
-        self.show_actions, self.history_thoughts = bool(show_actions), bool(history_thoughts)
+        self.show_actions, self.history_thoughts = show_actions, bool(history_thoughts)
         self.thought_chars, self.max_obs_chars = int(thought_chars), int(max_obs_chars)
         self.prompt_file = prompt_file
         self._prompts: dict[str, PromptSet] = {}
@@ -144,7 +150,8 @@ class ReActAgent:
             user.append(f"Example:\n{ps.example}\n\nNow your episode.")
         user.append(f"Task: {step.task or self._ep.task}")
         user.append(hist.text)
-        if self.show_actions and step.admissible_actions:
+        show = self._mode(step) == "free" if self.show_actions is None else self.show_actions
+        if show and step.admissible_actions:
             user.append("Valid actions: " + " | ".join(step.admissible_actions))
         msgs: list[Message] = [
             {"role": "system", "content": f"{ps.instructions}\n\n{FORMAT}"},

@@ -228,3 +228,12 @@ def test_auto_mode_prefers_grammar_then_score_then_free() -> None:
     assert agent(FakeLLM(grammar=True, scores={})).act(step()).meta["mode"] == "grammar"
     assert agent(FakeLLM(scores={"look": 0.0})).act(step()).meta["mode"] == "score"
     assert agent(FakeLLM()).act(step()).meta["mode"] == "free"
+
+
+def test_valid_actions_listed_only_in_free_mode_by_default() -> None:
+    g = FakeLLM([" x\nAction: look"], grammar=True, prefill=True)
+    agent(g).act(step())
+    assert "Valid actions:" not in user_text(g.calls[0])
+    g2 = FakeLLM([" x\nAction: look"], grammar=True, prefill=True)
+    agent(g2, show_actions=True).act(step())
+    assert "Valid actions:" in user_text(g2.calls[0])
