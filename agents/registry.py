@@ -16,6 +16,9 @@ AGENTS: Registry[Any] = Registry("agent", ENTRY_POINT_GROUP)
 AGENTS.register("random", "agents.baselines:RandomAgent", "uniform over admissible actions")
 AGENTS.register("expert", "agents.baselines:ExpertAgent", "the env's expert / oracle (upper bound)")
 AGENTS.register("scripted", "agents.baselines:ScriptedAgent", "fixed action list (tests)")
+AGENTS.register(
+    "react", "agents.react:ReActAgent", "ReAct (Thought/Action) over an LLM policy (--policy)"
+)
 
 # Agents of the default suite (python -m harness.run with no arguments), in order.
 DEFAULT_AGENTS: tuple[str, ...] = ("random", "expert")

@@ -1,0 +1,104 @@
+"""Extras of llama.cpp's server beyond the OpenAI API: tokenize, chat template, exact scoring.
+
+llama.cpp gives no prompt log-probabilities, so a continuation is scored by *generating* it
+under a grammar made of its exact token ids (``root ::= <[id1]> <[id2]> ...``): the reported
+log-probabilities are those of the raw logits (before the grammar sampler), i.e. the model's
+own log-probability of the canonical tokenization of the continuation after the prompt.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from typing import Any
+
+
+class LlamaCppError(RuntimeError):
+    """A llama.cpp extra endpoint failed (message safe to record)."""
+
+
+class LlamaCppExtras:
+    """Calls ``/tokenize``, ``/apply-template`` and ``/props`` of a llama.cpp server."""
+
+    def __init__(self, root_url: str, headers: dict[str, str], timeout_s: float) -> None:
+        self.root = root_url.rstrip("/")
+        self._headers = headers
+        self.timeout_s = timeout_s
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        req = urllib.request.Request(
+            self.root + path,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", **self._headers},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
+                data = json.loads(resp.read().decode("utf-8"))
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise LlamaCppError(f"{path} failed: {type(exc).__name__}") from None
+        if not isinstance(data, dict):
+            raise LlamaCppError(f"{path}: unexpected answer")
+        return data
+
+    def probe(self) -> bool:
+        """Whether the server answers ``/tokenize`` like llama.cpp does."""
+        try:
+            toks = self._post("/tokenize", {"content": "a"}).get("tokens")
+        except LlamaCppError:
+            return False
+        return isinstance(toks, list)
+
+    def tokenize(self, text: str, special: bool = True) -> list[int]:
+        """Token ids of ``text`` (``special``: add BOS where the model wants it, parse
+        special-token text such as ``<|im_start|>``)."""
+        data = self._post(
+            "/tokenize", {"content": text, "add_special": special, "parse_special": special}
+        )
+        return [int(t["id"]) if isinstance(t, dict) else int(t) for t in data.get("tokens", [])]
+
+    def apply_template(self, messages: Sequence[dict[str, str]]) -> str:
+        """The model's chat template applied to ``messages``, ending with the assistant header."""
+        prompt = self._post("/apply-template", {"messages": list(messages)}).get("prompt")
+        if not isinstance(prompt, str):
+            raise LlamaCppError("/apply-template: no prompt in the answer")
+        return prompt
+
+    def continuation_ids(self, prompt: str, continuation: str) -> tuple[list[int], list[int]]:
+        """``(prompt ids, continuation ids)``: the canonical split of ``prompt + continuation``
+        when the prompt's tokens are a prefix of it, else the continuation tokenized alone."""
+        p_ids = self.tokenize(prompt)
+        full = self.tokenize(prompt + continuation)
+        if full[: len(p_ids)] == p_ids:
+            return p_ids, full[len(p_ids) :]
+        return p_ids, self.tokenize(continuation, special=False)
+
+
+def token_grammar(ids: Sequence[int]) -> str:
+    """A GBNF grammar matching exactly the token sequence ``ids``."""
+    return "root ::= " + " ".join(f"<[{int(i)}]>" for i in ids)
+
+
+def choice_logprobs(choice: Any) -> tuple[list[str], list[float], list[int | None]]:
+    """Token texts, log-probabilities and ids of a completion choice, in either logprob shape
+    (OpenAI legacy ``tokens``/``token_logprobs`` or llama.cpp's ``content`` list)."""
+    lp = getattr(choice, "logprobs", None)
+    if lp is None:
+        return [], [], []
+    content = getattr(lp, "content", None)
+    if content is None and isinstance(lp, dict):
+        content = lp.get("content")
+    if content:
+        toks, lps, ids = [], [], []
+        for d in content:
+            get = d.get if isinstance(d, dict) else lambda k, _d=d: getattr(_d, k, None)
+            toks.append(str(get("token") or ""))
+            lps.append(float(get("logprob") or 0.0))
+            tid = get("id")
+            ids.append(int(tid) if tid is not None else None)
+        return toks, lps, ids
+    tokens = list(getattr(lp, "tokens", None) or [])
+    values = [float(x) if x is not None else 0.0 for x in getattr(lp, "token_logprobs", None) or []]
+    return [str(t) for t in tokens], values, [None] * len(values)

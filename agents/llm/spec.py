@@ -1,0 +1,162 @@
+"""Policy spec strings and the per-process table of shared policy instances.
+
+``local`` | ``local:/path/model.gguf`` | ``local:owner/repo/file.gguf`` (hub, needs network) |
+``openai:MODEL`` | ``openai:MODEL@http://host:8000/v1`` | ``hf:/path/or/hub-id``, each
+optionally followed by ``?key=value&...`` backend options (e.g. ``?mode=completion&timeout=30``).
+The same spec string always gives the same instance within a process (thread-safe).
+"""
+
+from __future__ import annotations
+
+import atexit
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from agents.llm.base import LLM
+
+KINDS = ("local", "openai", "hf")
+USAGE = "use local, local:PATH.gguf, openai:MODEL[@BASE_URL], or hf:PATH_OR_ID"
+
+# option name in the spec -> (constructor argument, type), per kind
+OPTIONS: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
+    "local": {
+        "mode": ("mode", str),
+        "parallel": ("parallel", int),
+        "ctx": ("ctx", int),
+        "threads": ("threads", int),
+        "timeout": ("timeout_s", float),
+    },
+    "openai": {
+        "mode": ("mode", str),
+        "timeout": ("timeout_s", float),
+        "retries": ("retries", int),
+        "backoff": ("backoff_base_s", float),
+        "backoff_max": ("backoff_max_s", float),
+        "scoring": ("scoring", str),
+        "score_workers": ("score_workers", int),
+        "key_env": ("api_key_env", str),
+    },
+    "hf": {
+        "device": ("device", str),
+        "dtype": ("dtype", str),
+        "batch": ("max_batch", int),
+        "wait_ms": ("wait_ms", float),
+        "seed": ("seed", int),
+    },
+}
+
+
+class PolicySpecError(ValueError):
+    """A policy spec that cannot be parsed; the message says what is expected."""
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """A parsed spec: backend kind, model (path, id or name), base URL, backend options."""
+
+    kind: str
+    model: str = ""
+    base_url: str | None = None
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def kwargs(self) -> dict[str, Any]:
+        """Constructor arguments from the options."""
+        return dict(self.options)
+
+
+_OPENAI = re.compile(r"^(?P<model>[^@]+?)(?:@(?P<url>https?://.+))?$")
+
+
+def parse_spec(text: str) -> PolicySpec:
+    """Parse a policy spec string (see the module docstring); raises PolicySpecError."""
+    text = (text or "local").strip()
+    head, query = text, ""
+    if "?" in text:
+        head, _, query = text.rpartition("?")
+    kind, _, rest = head.partition(":")
+    kind = kind.strip().lower()
+    if kind not in KINDS:
+        raise PolicySpecError(f"unknown policy {text!r}: {USAGE}")
+    options = _parse_options(kind, query, text)
+    if kind == "openai":
+        m = _OPENAI.match(rest.strip())
+        if not m:
+            raise PolicySpecError(f"policy {text!r} names no model: {USAGE}")
+        return PolicySpec(kind, m["model"].strip(), m["url"], options)
+    if kind == "hf" and not rest.strip():
+        raise PolicySpecError(f"policy {text!r} names no model: use hf:/path/to/model or hf:ID")
+    return PolicySpec(kind, rest.strip(), None, options)
+
+
+def _parse_options(kind: str, query: str, text: str) -> tuple[tuple[str, Any], ...]:
+    known = OPTIONS[kind]
+    out = []
+    for key, raw in parse_qsl(query, keep_blank_values=True):
+        if key not in known:
+            raise PolicySpecError(
+                f"policy {text!r}: unknown option {key!r} for {kind} "
+                f"(known: {', '.join(sorted(known))})"
+            )
+        arg, typ = known[key]
+        try:
+            out.append((arg, typ(raw)))
+        except ValueError:
+            raise PolicySpecError(
+                f"policy {text!r}: option {key}={raw!r} is not a {typ.__name__}"
+            ) from None
+    return tuple(out)
+
+
+def build_policy(spec: PolicySpec) -> LLM:
+    """A new policy instance for ``spec`` (heavy imports happen here, per backend)."""
+    kw = spec.kwargs()
+    name = _display(spec)
+    if spec.kind == "local":
+        from agents.llm.local import LocalBackend
+
+        return LocalBackend(spec.model, name=name, **kw)
+    if spec.kind == "openai":
+        from agents.llm.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(spec.model, spec.base_url, name=name, **kw)
+    from agents.llm.hf import HFBackend
+
+    return HFBackend(spec.model, name=name, **kw)
+
+
+def _display(spec: PolicySpec) -> str:
+    from agents.llm.base import redact
+
+    url = f"@{redact(spec.base_url, [])}" if spec.base_url else ""
+    return f"{spec.kind}:{spec.model}{url}" if spec.model else spec.kind
+
+
+_POLICIES: dict[PolicySpec, LLM] = {}
+_LOCK = threading.Lock()
+
+
+def get_policy(text: str) -> LLM:
+    """The process-wide shared policy for spec ``text`` (built on first request)."""
+    spec = parse_spec(text)
+    with _LOCK:
+        policy = _POLICIES.get(spec)
+        if policy is None:
+            policy = build_policy(spec)
+            _POLICIES[spec] = policy
+        return policy
+
+
+def close_policies() -> None:
+    """Close and forget every shared policy (also run at interpreter exit)."""
+    with _LOCK:
+        policies = list(_POLICIES.values())
+        _POLICIES.clear()
+    for p in policies:
+        p.close()
+
+
+atexit.register(close_policies)

@@ -1,0 +1,239 @@
+"""The ReAct agent over a fake policy: prompts, choice modes, proposals, costs, prompt files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.base import Step, Turn
+from agents.prompts import HERE, PromptFileError, prompt_for, read_prompt
+from agents.react import ReActAgent
+from agents.registry import make_agent
+from qvalue.base import Proposer
+from tests.fakes_llm import FakeLLM
+
+ADM = ["go north", "go east", "take key", "look", "inventory"]
+INFO = {"task": "Find the key, unlock the chest and take the coin.", "admissible_actions": ADM}
+ENV = "harness/KeyChest-v0"
+
+
+def step(t: int = 0, history: tuple[Turn, ...] = (), info: dict | None = None) -> Step:
+    return Step(t, "You are in the hall. Exits: north, east.", info or INFO, history, ENV)
+
+
+def agent(llm: FakeLLM, **kw: object) -> ReActAgent:
+    a = ReActAgent(llm=llm, **kw)  # type: ignore[arg-type]
+    a.reset(INFO["task"], 0)
+    return a
+
+
+def user_text(call: dict) -> str:
+    return str(call["prompt"][1]["content"])
+
+
+def test_act_free_mode_parses_and_maps() -> None:
+    llm = FakeLLM(["Thought: the key may be north.\nAction: Go North."])
+    d = agent(llm).act(step())
+    assert d.action == "go north"
+    assert d.thought == "the key may be north."
+    assert (d.input_tokens, d.output_tokens) == (100, 10)
+    assert d.meta["mode"] == "free" and d.meta["mapped"] == "normalized"
+    assert d.meta["llm_calls"] == 1
+
+
+def test_unmappable_reply_is_kept_raw() -> None:
+    d = agent(FakeLLM(["Thought: hmm\nAction: fly to the moon"])).act(step())
+    assert d.action == "fly to the moon" and d.meta["mapped"] == "none"
+
+
+def test_prompt_has_task_example_history_and_actions() -> None:
+    llm = FakeLLM()
+    hist = (Turn("You are in the cellar.", "go north"),)
+    agent(llm).act(step(1, hist))
+    call = llm.calls[0]
+    system, user = call["prompt"][0]["content"], user_text(call)
+    assert "text adventure" in system and "Thought:" in system
+    assert user.index("Example:") < user.index("Task: Find the key")
+    assert "Observation: You are in the cellar.\nAction: go north" in user
+    assert user.rstrip().endswith("Valid actions: " + " | ".join(ADM))
+
+
+def test_task_survives_a_tiny_history_budget() -> None:
+    llm = FakeLLM()
+    hist = tuple(Turn(f"room {i} " * 30, f"go north {i}") for i in range(30))
+    a = agent(llm, history_tokens=50)
+    a.act(step(30, hist))
+    user = user_text(llm.calls[0])
+    assert "Task: Find the key, unlock the chest and take the coin." in user
+    assert "earlier steps left out" in user
+    assert "go north 29" in user and "Observation: room 0 room 0" not in user
+
+
+def test_grammar_mode_constrains_to_admissible() -> None:
+    llm = FakeLLM([" the key\nAction: take key"], grammar=True, prefill=True)
+    d = agent(llm).act(step())
+    call = llm.calls[0]
+    assert call["prompt"][-1] == {"role": "assistant", "content": "Thought:"}
+    gram = call["grammar"]
+    assert gram.startswith("root ::=") and '"\\nAction: " action' in gram
+    assert 'action ::= "go north" | "go east" | "take key"' in gram
+    assert d.action == "take key" and d.thought == "the key" and d.meta["mode"] == "grammar"
+
+
+def test_grammar_uses_family_action_gbnf_for_free_text_envs() -> None:
+    llm = FakeLLM([" search it\nAction: search[Paris]"], grammar=True, prefill=True)
+    a = ReActAgent(llm=llm)
+    s = Step(
+        0, "Question: where?", {"task": "q", "admissible_actions": []}, (), "harness/HotPotQA-v0"
+    )
+    d = a.act(s)
+    assert '"search["' in llm.calls[0]["grammar"]
+    assert d.action == "search[Paris]" and d.meta["mapped"] == "free"
+
+
+def test_no_grammar_for_unconstrained_env() -> None:
+    llm = FakeLLM(["Thought: x\nAction: jump"], grammar=True)
+    s = Step(0, "obs", {"task": "t", "admissible_actions": []}, (), "harness/Unknown-v0")
+    d = ReActAgent(llm=llm).act(s)
+    assert llm.calls[0]["grammar"] is None and d.meta["mode"] == "free" and d.action == "jump"
+
+
+def test_score_mode_picks_the_best_scored_action() -> None:
+    llm = FakeLLM(["go for the key"], scores={"take key": -1.0, "go east": -2.0})
+    d = agent(llm, choice="score").act(step())
+    assert d.action == "take key" and d.meta["mapped"] == "score"
+    prompt, conts = llm.score_calls[0]
+    assert conts == [" " + a for a in ADM]
+    assert prompt[-1]["content"].endswith("\nAction:")
+    assert d.meta["llm_calls"] == 1 + len(ADM)
+
+
+def test_propose_by_score_returns_top_k_with_logprobs() -> None:
+    llm = FakeLLM(["go for the key"], scores={"take key": -1.0, "go east": -2.0, "look": -3.0})
+    a = agent(llm)
+    assert isinstance(a, Proposer)
+    cands = a.propose(step(), 3)
+    assert [c.action for c in cands] == ["take key", "go east", "look"]
+    assert [c.logprob for c in cands] == [-1.0, -2.0, -3.0]
+    assert cands[0].details["source"] == "score"
+    assert a.last_usage.calls == 1 + len(ADM)
+
+
+def test_propose_by_sampling_dedupes_and_ranks_by_count() -> None:
+    replies = [
+        "Action: go east",
+        "Action: take key",
+        "Action: Go East.",
+        "Action: fly",
+        "Action: look",
+    ]
+    llm = FakeLLM(replies)
+    cands = agent(llm, propose_mode="sample").propose(step(), 3)
+    assert cands[0].details["count"] == 3  # 6 samples cycle the 5 replies
+    assert [c.action for c in cands] == ["go east", "take key", "look"]  # "fly": inadmissible
+    assert llm.calls[0]["n"] == 6 and llm.calls[0]["temperature"] == 1.0
+
+
+def test_history_thoughts_option() -> None:
+    llm = FakeLLM(["Thought: first idea\nAction: go north", "Thought: b\nAction: look"])
+    a = agent(llm)
+    a.act(step(0))
+    a.act(step(1, (Turn("obs0", "go north"),)))
+    assert "Thought: first idea" in user_text(llm.calls[1])
+    llm2 = FakeLLM(["Thought: first idea\nAction: go north"])
+    b = agent(llm2, history_thoughts=False)
+    b.act(step(0))
+    b.act(step(1, (Turn("obs0", "go north"),)))
+    assert "first idea" not in user_text(llm2.calls[1])
+
+
+def test_reset_clears_thoughts() -> None:
+    llm = FakeLLM(["Thought: old\nAction: look"])
+    a = agent(llm)
+    a.act(step(0))
+    a.reset("new task", 1)
+    a.act(step(1, (Turn("o", "look"),)))
+    assert "Thought: old" not in user_text(llm.calls[1])
+
+
+def test_seeds_differ_by_episode_and_step() -> None:
+    llm = FakeLLM()
+    a = agent(llm)
+    a.act(step(0))
+    a.act(step(1))
+    a.reset("t", 7)
+    a.act(step(0))
+    seeds = [c["seed"] for c in llm.calls]
+    assert len(set(seeds)) == 3
+
+
+def test_bad_options_fail_clearly() -> None:
+    with pytest.raises(ValueError, match="choice"):
+        ReActAgent(choice="maybe")
+    with pytest.raises(ValueError, match="propose_mode"):
+        ReActAgent(propose_mode="x")
+
+
+def test_registered_and_lazy() -> None:
+    a = make_agent("react", {"policy": "openai:m@http://127.0.0.1:9/v1", "temperature": 0.5})
+    assert isinstance(a, ReActAgent) and a.temperature == 0.5 and a._llm is None
+
+
+def test_every_prompt_file_parses() -> None:
+    files = sorted(HERE.glob("*.toml"))
+    assert {f.stem for f in files} >= {
+        "default",
+        "keychest",
+        "textworld",
+        "alfworld",
+        "webshop",
+        "hotpotqa",
+    }
+    for f in files:
+        ps = read_prompt(f)
+        assert ps.instructions
+        if f.stem != "default":
+            assert ps.prefixes and "Action:" in ps.example and "Thought:" in ps.example
+
+
+@pytest.mark.parametrize(
+    ("env_id", "name"),
+    [
+        ("harness/KeyChest-v0", "keychest"),
+        ("harness/TextWorld-Cooking-v0", "textworld"),
+        ("harness/ALFWorld-Synth-v0", "alfworld"),
+        ("harness/WebShop-v0", "webshop"),
+        ("harness/HotPotQA-Synth-v0", "hotpotqa"),
+        ("CartPole-v1", "default"),
+    ],
+)
+def test_prompt_family_by_prefix(env_id: str, name: str) -> None:
+    assert prompt_for(env_id).name == name
+
+
+def test_user_prompt_file(tmp_path: Path) -> None:
+    f = tmp_path / "mine.toml"
+    f.write_text('instructions = "Be brief."\nexample = ""\n')
+    llm = FakeLLM()
+    agent(llm, prompt_file=str(f)).act(step())
+    assert llm.calls[0]["prompt"][0]["content"].startswith("Be brief.")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("instructions = [")
+    with pytest.raises(PromptFileError, match="not valid TOML"):
+        read_prompt(bad)
+
+
+def test_auto_mode_prefers_grammar_then_score_then_free() -> None:
+    assert agent(FakeLLM(grammar=True, scores={})).act(step()).meta["mode"] == "grammar"
+    assert agent(FakeLLM(scores={"look": 0.0})).act(step()).meta["mode"] == "score"
+    assert agent(FakeLLM()).act(step()).meta["mode"] == "free"
+
+
+def test_valid_actions_listed_only_in_free_mode_by_default() -> None:
+    g = FakeLLM([" x\nAction: look"], grammar=True, prefill=True)
+    agent(g).act(step())
+    assert "Valid actions:" not in user_text(g.calls[0])
+    g2 = FakeLLM([" x\nAction: look"], grammar=True, prefill=True)
+    agent(g2, show_actions=True).act(step())
+    assert "Valid actions:" in user_text(g2.calls[0])
