@@ -85,12 +85,26 @@ def is_parser_error(reply: str) -> bool:
     return head.startswith(PARSER_ERRORS)
 
 
+def _is_art(line: str) -> bool:
+    chars = [c for c in line if not c.isspace()]
+    return not chars or sum(c.isalpha() for c in chars) < 0.3 * len(chars)
+
+
+def strip_banner(text: str) -> str:
+    """Drop TextWorld's leading ASCII-art banner (lines that are mostly symbols)."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines) and _is_art(lines[i]):
+        i += 1
+    return "\n".join(lines[i:]) if i > 2 else text
+
+
 def clean_feedback(text: str) -> str:
-    """The engine's reply without the trailing ``>`` prompt and status line."""
+    """The engine's reply without the ASCII banner, the trailing ``>`` prompt and status line."""
     head, sep, last = text.rstrip().rpartition("\n")
     if last.lstrip().startswith(">"):
         text = head if sep else ""
-    return text.strip()
+    return strip_banner(text.strip()).strip()
 
 
 class Engine:
