@@ -16,6 +16,16 @@ AGENTS: Registry[Any] = Registry("agent", ENTRY_POINT_GROUP)
 AGENTS.register("random", "agents.baselines:RandomAgent", "uniform over admissible actions")
 AGENTS.register("expert", "agents.baselines:ExpertAgent", "the env's expert / oracle (upper bound)")
 AGENTS.register("scripted", "agents.baselines:ScriptedAgent", "fixed action list (tests)")
+AGENTS.register(
+    "react-q",
+    "qvalue.rerank:make_react_q",
+    "k candidates from a proposer (default: ReAct) reranked by a Q model (option scorer=DIR)",
+)
+AGENTS.register(
+    "admissible-q",
+    "qvalue.rerank:make_admissible_q",
+    "k admissible actions reranked by a Q model (default: the bundled KeyChest MiniLM)",
+)
 
 # Agents of the default suite (python -m harness.run with no arguments), in order.
 DEFAULT_AGENTS: tuple[str, ...] = ("random", "expert")

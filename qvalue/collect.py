@@ -215,7 +215,7 @@ def load_trees(run_dir: str | Path) -> list[dict[str, Any]]:
     run = Path(run_dir)
     if not (run / TASKS_FILE).exists():
         raise CollectError(f"{str(run)!r} is not a collection run (no {TASKS_FILE})")
-    nodes = []
+    nodes: list[dict[str, Any]] = []
     for seed in sorted(done_seeds(run)):
         text = (run / TREES / task_file(seed)).read_text(encoding="utf-8")
         nodes.extend(json.loads(line) for line in text.splitlines() if line)

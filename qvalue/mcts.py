@@ -79,7 +79,8 @@ class Node:
 
     def path(self) -> list[Node]:
         """Nodes from the root to this one."""
-        out, node = [], self
+        out: list[Node] = []
+        node: Node | None = self
         while node is not None:
             out.append(node)
             node = node.parent
