@@ -42,6 +42,7 @@ def main() -> int:
     p.add_argument("--history", type=int, default=6, help="past turns in the prompt")
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--layers", type=int, default=4)
+    p.add_argument("--heads", type=int, default=4)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--device", default="cpu")
     ns = p.parse_args()
@@ -57,8 +58,8 @@ def main() -> int:
 
     torch.set_grad_enabled(False)
     with tempfile.TemporaryDirectory() as tmp:
-        pol_dir = make_tiny_lm(Path(tmp) / "pol", ns.hidden, ns.layers, heads=4, seed=1)
-        ref_dir = make_tiny_lm(Path(tmp) / "ref", ns.hidden, ns.layers, heads=4, seed=0)
+        pol_dir = make_tiny_lm(Path(tmp) / "pol", ns.hidden, ns.layers, ns.heads, seed=1)
+        ref_dir = make_tiny_lm(Path(tmp) / "ref", ns.hidden, ns.layers, ns.heads, seed=0)
         tok = AutoTokenizer.from_pretrained(str(pol_dir))
         policy = AutoModelForCausalLM.from_pretrained(str(pol_dir)).to(ns.device)
         ref = AutoModelForCausalLM.from_pretrained(str(ref_dir)).to(ns.device)
@@ -97,7 +98,8 @@ def main() -> int:
     naive, shared = statistics.median(naive_t), statistics.median(shared_t)
     print(
         f"device={ns.device} k={ns.k} prompt_tokens={n_prompt} hidden={ns.hidden} "
-        f"layers={ns.layers} repeats={ns.repeats}"
+        f"layers={ns.layers} heads={ns.heads} repeats={ns.repeats} "
+        f"threads={torch.get_num_threads()}"
     )
     print(f"one-at-a-time: {naive * 1000:.1f} ms   shared-prefix batched: {shared * 1000:.1f} ms")
     print(f"max |score difference| = {diff:.2e} ({'OK' if diff <= 1e-4 else 'MISMATCH'} at 1e-4)")
