@@ -87,9 +87,11 @@ def make_react_q(
 
 
 def make_admissible_q(
-    k: int = 8, scorer: str = BUNDLED_DEFAULT, device: str = "cpu", seed: int = 0
+    k: int = 3, scorer: str = BUNDLED_DEFAULT, device: str = "cpu", seed: int = 0
 ) -> QRerankAgent:
-    """``admissible-q``: up to k admissible actions + a Q scorer (default: the bundled one)."""
+    """``admissible-q``: k admissible actions drawn at random + a Q scorer (default: the
+    bundled KeyChest model). A k below the number of admissible actions keeps the choice
+    stochastic, as a sampling policy's candidates are; with all of them, argmax can loop."""
     return make_react_q(ADMISSIBLE, k=k, scorer=scorer, device=device, seed=seed)
 
 

@@ -103,6 +103,7 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
         acc = lm.pair_accuracy(dpo_scorer, heldout)
         extra = {"base": {"path": dpo.base}, "device": stats["device"], "bf16": stats["bf16"]}
     losses = stats["losses"]
+    window = max(1, min(10, len(losses) // 4))  # loss_first / loss_last: means over this many steps
     card = write_card(
         out,
         {
@@ -120,8 +121,9 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
             "train_steps": stats["steps"],
             "train_time_s": stats["train_time_s"],
             "total_time_s": round(time.perf_counter() - t0, 2),
-            "loss_first": losses[0] if losses else None,
-            "loss_last": losses[-1] if losses else None,
+            "loss_window": window,
+            "loss_first": sum(losses[:window]) / window if losses else None,
+            "loss_last": sum(losses[-window:]) / window if losses else None,
             "loss_curve": [round(x, 5) for x in losses],
             **extra,
         },
