@@ -72,15 +72,9 @@ def load_scorer(spec: str, device: str = "auto", name: str = "") -> Scorer:
     label = name or f"q:{path.name}"
     if card["kind"] == "encoder":
         from qvalue import encoder
+        from qvalue.lm import pick_device
 
-        dev = "cuda" if device == "auto" and _cuda() else ("cpu" if device == "auto" else device)
-        return encoder.load(path, card, device=dev, name=label)
+        return encoder.load(path, card, device=pick_device(device), name=label)
     from qvalue import lm
 
     return lm.load(path, card, device=device, name=label)
-
-
-def _cuda() -> bool:
-    import torch
-
-    return bool(torch.cuda.is_available())

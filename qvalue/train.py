@@ -72,14 +72,16 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
             save_dtype=ns.save_dtype,
             seed=ns.seed,
         )
-        dev = "cpu" if ns.device == "auto" else ns.device
+        from qvalue.lm import pick_device
+
+        dev = pick_device(ns.device)
         trained, stats = encoder.train(train, cfg, device=dev, log=log)
         saved = encoder.save(trained, out)
         # score with the saved (possibly float16) weights, as users will
         enc = encoder.load(out, {"hyperparameters": encoder.config_dict(cfg)}, device=dev)
         acc, hyper = encoder.pair_accuracy(enc, heldout), encoder.config_dict(cfg)
         base = {"package": encoder.BASE_PACKAGE, "version": _version(encoder.BASE_PACKAGE)}
-        extra: dict[str, Any] = {"base": base, "saved_tensors": len(saved)}
+        extra: dict[str, Any] = {"base": base, "saved_tensors": len(saved), "device": dev}
     else:
         from qvalue import lm
 

@@ -72,3 +72,27 @@ def make_fake_q_agent(k: int = 8, reverse: bool = False) -> QRerankAgent:
     sign = -1.0 if reverse else 1.0
     table = {a: sign * v for a, v in KEYCHEST_PREFS.items()}
     return QRerankAgent(AdmissibleProposer(), FakeTableScorer(table, "fake"), k=k)
+
+
+class FakeProposingAgent:
+    """Fake LLM-policy agent exposing ``propose`` (the ReAct agent's integration surface):
+    candidates carry token counts and a thought in ``details``."""
+
+    def __init__(self, policy: str = "") -> None:
+        self.policy = policy
+        self.resets: list[int] = []
+
+    def reset(self, task: str, seed: int) -> None:
+        self.resets.append(seed)
+
+    def propose(self, step: Any, k: int) -> list[Any]:
+        from agents.base import Candidate
+
+        acts = list(step.admissible_actions)[:k]
+        details = {"input_tokens": 10, "output_tokens": 2, "thought": "think"}
+        return [Candidate(a, logprob=-1.0 - i, details=details) for i, a in enumerate(acts)]
+
+    def act(self, step: Any) -> Any:
+        from agents.base import Decision
+
+        return Decision(self.propose(step, 1)[0].action)

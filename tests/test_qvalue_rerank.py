@@ -92,3 +92,16 @@ def test_paired_bootstrap_and_pass_at_k() -> None:
     with pytest.raises(ValueError):
         paired_bootstrap([1.0], [1.0, 0.0])
     assert pass_at_k([[False, True], [False, False]]) == 0.5
+
+
+def test_react_q_takes_any_agent_with_propose_as_proposer() -> None:
+    from qvalue.proposers import reset_proposer
+
+    prop = make_proposer("tests.fakes_qvalue:FakeProposingAgent", policy="local")
+    assert prop.policy == "local"  # type: ignore[attr-defined]
+    reset_proposer(prop, "task", 7)
+    assert prop.resets == [7]  # type: ignore[attr-defined]
+    agent = QRerankAgent(prop, FakeTableScorer({"b": 1.0}, "q"), k=3)
+    d = agent.act(Step(0, "o", {"task": "t", "admissible_actions": ["a", "b", "c", "d"]}, ()))
+    assert d.action == "b" and len(d.candidates) == 3
+    assert (d.input_tokens, d.output_tokens, d.thought) == (30, 6, "think")
