@@ -19,6 +19,16 @@ AGENTS.register("scripted", "agents.baselines:ScriptedAgent", "fixed action list
 AGENTS.register(
     "react", "agents.react:ReActAgent", "ReAct (Thought/Action) over an LLM policy (--policy)"
 )
+AGENTS.register(
+    "react-q",
+    "qvalue.rerank:make_react_q",
+    "k candidates from a proposer (default: ReAct) reranked by a Q model (option scorer=DIR)",
+)
+AGENTS.register(
+    "admissible-q",
+    "qvalue.rerank:make_admissible_q",
+    "k admissible actions reranked by a Q model (default: the bundled KeyChest MiniLM)",
+)
 
 # Agents of the default suite (python -m harness.run with no arguments), in order.
 DEFAULT_AGENTS: tuple[str, ...] = ("random", "expert")

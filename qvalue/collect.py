@@ -1,0 +1,312 @@
+"""``python -m qvalue.collect``: MCTS search trees over the train split of an env, as JSONL.
+
+A run dir holds ``collect.json`` (settings, env fingerprint, git commit), ``trees/<task>.jsonl``
+(one record per visited node: task id, history as ``[[observation, action], ...]``,
+observation, candidate actions, visits, Q, children) and ``tasks.jsonl`` (one line per finished
+task). A tree file is written by rename before its task line is appended (one fsynced
+``O_APPEND`` write), so ``--resume`` skips exactly the finished tasks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qvalue.mcts import MCTS, ROLLOUTS, MCTSConfig, tree_records
+
+TASKS_FILE = "tasks.jsonl"
+SETTINGS_FILE = "collect.json"
+TREES = "trees"
+TRAIN = "train"
+# Settings that must match when a run is resumed.
+SEARCH_KEYS = ("env_id", "env_options", "proposer", "policy", "mcts", "seed")
+
+
+class CollectError(RuntimeError):
+    """Bad input for a collection run (printed as one line, exit code 2)."""
+
+
+@dataclass(frozen=True)
+class CollectSettings:
+    """What a collection run searches: env, tasks (seeds), proposer and MCTS settings."""
+
+    env_id: str
+    tasks: int
+    mcts: MCTSConfig
+    proposer: str = "admissible"
+    policy: str = ""
+    seed: int = 0
+    env_options: dict[str, Any] = field(default_factory=dict)
+    proposer_options: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return asdict(self)
+
+
+def task_file(seed: int) -> str:
+    """Tree file name of the task searched from ``seed``."""
+    return f"seed-{seed}.jsonl"
+
+
+def _append_line(path: Path, record: dict[str, Any]) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, (json.dumps(record) + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def done_seeds(out: Path) -> set[int]:
+    """Seeds of the tasks already finished in ``out`` (a torn last line is ignored)."""
+    path = out / TASKS_FILE
+    if not path.exists():
+        return set()
+    seeds = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            seeds.add(int(json.loads(line)["seed"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return seeds
+
+
+def collect_task(settings: CollectSettings, seed: int, out: str) -> dict[str, Any]:
+    """Search one task (train split, reset with ``seed``); write its tree and its task line."""
+    import gymnasium as gym
+
+    import envs  # noqa: F401 - registers the harness/ ids
+    from qvalue.proposers import make_proposer, reset_proposer
+
+    env = gym.make(settings.env_id, **settings.env_options)
+    try:
+        base = env.unwrapped
+        proposer = make_proposer(
+            settings.proposer, settings.policy, settings.seed, settings.proposer_options
+        )
+        t0 = time.perf_counter()
+        obs, info = base.reset(seed=seed, options={"split": TRAIN})
+        if info.get("split", TRAIN) != TRAIN:
+            raise CollectError(f"{settings.env_id} reset into split {info.get('split')!r}")
+        reset_proposer(proposer, str(info.get("task", "")), seed)
+        rng = np.random.default_rng([settings.seed, seed, 0xC011])
+        search = MCTS(base, proposer, settings.mcts, rng, settings.env_id)
+        root = search.search(obs, info)
+        wall = time.perf_counter() - t0
+    finally:
+        env.close()
+    task_id = str(info.get("task_id") or f"seed-{seed}")
+    meta = {"env_id": settings.env_id, "task_id": task_id, "seed": seed}
+    records = tree_records(root, meta)
+    root_dir = Path(out)
+    _atomic_write(
+        root_dir / TREES / task_file(seed), "".join(json.dumps(r) + "\n" for r in records)
+    )
+    summary = {
+        **meta,
+        "tree": f"{TREES}/{task_file(seed)}",
+        "nodes": search.n_nodes,
+        "env_steps": search.env_steps,
+        "root_visits": root.visits,
+        "root_q": root.q,
+        "best_child_q": max((c.q for c in root.children.values()), default=0.0),
+        "wall_s": round(wall, 4),
+    }
+    _append_line(root_dir / TASKS_FILE, summary)
+    return summary
+
+
+def prepare(out: Path, settings: CollectSettings, resume: bool) -> set[int]:
+    """Create the run dir (or check it matches on resume); return the finished seeds."""
+    settings_path = out / SETTINGS_FILE
+    if settings_path.exists():
+        if not resume:
+            raise CollectError(
+                f"{str(out)!r} already holds a collection: pass --resume or choose another --out"
+            )
+        old = json.loads(settings_path.read_text(encoding="utf-8"))["settings"]
+        new = json.loads(json.dumps(settings.to_dict()))
+        diff = [k for k in SEARCH_KEYS if old.get(k) != new.get(k)]
+        if diff:
+            raise CollectError(
+                f"--resume with other settings ({', '.join(diff)}) than {str(settings_path)!r}; "
+                "use the same flags or another --out"
+            )
+    (out / TREES).mkdir(parents=True, exist_ok=True)
+    from harness.leaderboard import git_commit
+
+    info = {"settings": settings.to_dict(), "git_commit": git_commit(), "split": TRAIN}
+    info["env_fingerprint"] = _fingerprint(settings)
+    _atomic_write(settings_path, json.dumps(info, indent=2, sort_keys=True))
+    return done_seeds(out)
+
+
+def _fingerprint(settings: CollectSettings) -> str:
+    import gymnasium as gym
+
+    import envs  # noqa: F401
+    from envs.base import fingerprint
+
+    env = gym.make(settings.env_id, **settings.env_options)
+    try:
+        own = getattr(env.unwrapped, "env_fingerprint", lambda: "none")()
+    finally:
+        env.close()
+    return fingerprint(settings.env_id, own, settings.env_options)
+
+
+def collect(
+    settings: CollectSettings, out: str | Path, workers: int = 1, resume: bool = False
+) -> list[dict[str, Any]]:
+    """Search every task not yet done; tasks run in ``workers`` processes. Returns summaries."""
+    out = Path(out)
+    done = prepare(out, settings, resume)
+    seeds = [settings.seed + i for i in range(settings.tasks)]
+    todo = [s for s in seeds if s not in done]
+    print(
+        f"[collect] {out}: {len(todo)} tasks to search ({len(seeds) - len(todo)} done)",
+        file=sys.stderr,
+    )
+    results: Iterable[dict[str, Any]]
+    if workers <= 1 or len(todo) <= 1:
+        results = (collect_task(settings, s, str(out)) for s in todo)
+        return _report(results, len(todo))
+    ctx = get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = [pool.submit(collect_task, settings, s, str(out)) for s in todo]
+        return _report((f.result() for f in futures), len(todo))
+
+
+def _report(results: Iterable[dict[str, Any]], total: int) -> list[dict[str, Any]]:
+    out = []
+    for i, r in enumerate(results, 1):
+        out.append(r)
+        print(
+            f"[collect] {i}/{total} {r['task_id']}: {r['nodes']} nodes, "
+            f"root Q {r['root_q']:.3f}, best child Q {r['best_child_q']:.3f}, {r['wall_s']:.2f}s",
+            file=sys.stderr,
+        )
+    return out
+
+
+def load_trees(run_dir: str | Path) -> list[dict[str, Any]]:
+    """All node records of the finished tasks of a collection run."""
+    run = Path(run_dir)
+    if not (run / TASKS_FILE).exists():
+        raise CollectError(f"{str(run)!r} is not a collection run (no {TASKS_FILE})")
+    nodes: list[dict[str, Any]] = []
+    for seed in sorted(done_seeds(run)):
+        text = (run / TREES / task_file(seed)).read_text(encoding="utf-8")
+        nodes.extend(json.loads(line) for line in text.splitlines() if line)
+    return nodes
+
+
+def _kv(items: list[str], flag: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, eq, raw = item.partition("=")
+        if not eq or not key:
+            raise CollectError(f"{flag} {item!r}: expected KEY=VALUE")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """CLI flags."""
+    p = argparse.ArgumentParser(prog="python -m qvalue.collect", description=__doc__)
+    p.add_argument("--env", required=True, metavar="ID", help="env id (train split is used)")
+    p.add_argument("--tasks", type=int, default=10, help="tasks: reset seeds seed..seed+N-1")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--iterations", type=int, default=50, help="MCTS iterations per task")
+    p.add_argument("--k", type=int, default=4, help="children proposed per node")
+    p.add_argument("--depth", type=int, default=20, help="max steps from the task start")
+    p.add_argument("--c-uct", type=float, default=1.0, dest="c_uct")
+    p.add_argument("--rollout", choices=ROLLOUTS, default="random")
+    p.add_argument("--mix", type=float, default=0.5, help="policy-step chance in mix rollouts")
+    p.add_argument("--gamma", type=float, default=1.0, help="discount of the return")
+    p.add_argument("--proposer", default="admissible", help="'admissible' or an agent name")
+    p.add_argument("--policy", default="", help="policy spec for LLM proposers (e.g. local)")
+    p.add_argument("--proposer-opt", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--env-opt", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--split", default=TRAIN, help="must be train (collection never sees test)")
+    p.add_argument("--workers", type=int, default=1, help="tasks searched at once (processes)")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    return p.parse_args(argv)
+
+
+def settings_from_args(ns: argparse.Namespace) -> CollectSettings:
+    """Validated settings from parsed flags."""
+    if ns.split != TRAIN:
+        raise CollectError(f"collection uses the train split only (got --split {ns.split})")
+    if ns.tasks < 1 or ns.workers < 1:
+        raise CollectError("--tasks and --workers must be >= 1")
+    import gymnasium as gym
+
+    import envs  # noqa: F401
+
+    if ns.env not in gym.registry:
+        raise CollectError(f"unknown env {ns.env!r} (python -m harness.run --list shows all)")
+    try:
+        mcts = MCTSConfig(ns.iterations, ns.k, ns.depth, ns.c_uct, ns.rollout, ns.mix, ns.gamma)
+        mcts.validate()
+    except ValueError as exc:
+        raise CollectError(str(exc)) from None
+    return CollectSettings(
+        ns.env,
+        ns.tasks,
+        mcts,
+        ns.proposer,
+        ns.policy,
+        ns.seed,
+        _kv(ns.env_opt, "--env-opt"),
+        _kv(ns.proposer_opt, "--proposer-opt"),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry point."""
+    ns = parse_args(argv)
+    try:
+        settings = settings_from_args(ns)
+        t0 = time.perf_counter()
+        results = collect(settings, ns.out, ns.workers, ns.resume)
+    except (CollectError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    wall = time.perf_counter() - t0
+    nodes = sum(r["nodes"] for r in results)
+    print(
+        f"[collect] {len(results)} tasks, {nodes} nodes in {wall:.1f}s "
+        f"({nodes / wall if wall > 0 else 0:.0f} nodes/s with {ns.workers} workers)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

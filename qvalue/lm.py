@@ -1,0 +1,318 @@
+"""The ``lm-dpo`` Q model (as in the paper): a causal LM trained with step-level DPO against a
+frozen copy of itself (trl's DPOTrainer; LoRA via peft optional).
+
+``Q(s, a) = beta * mean_t [log pi_theta(a_t | s, a_<t) - log pi_ref(a_t | s, a_<t)]`` over the
+action's tokens (its EOS included, as DPO trained it). DPO's implicit reward is the *sum* of
+the log-ratios; the token mean (``reduction="mean"``, the default) does not favour short or
+long actions, ``reduction="sum"`` gives DPO's own reward. Scoring computes the state's prompt
+once per model and reuses its key/value cache for all k candidates (``score_shared``);
+``score_naive`` runs each candidate through the whole prompt (same numbers, the baseline).
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from qvalue.base import State
+from qvalue.pairs import Pair
+from qvalue.text import DEFAULT_MAX_TURNS, lm_completion, lm_prompt, state_from_record
+
+
+@dataclass(frozen=True)
+class DPOSettings:
+    """Hyperparameters of step-level DPO and of scoring."""
+
+    base: str = ""  # local model dir (safetensors) = the frozen reference
+    beta: float = 0.1
+    lr: float = 5e-5
+    epochs: int = 1
+    max_steps: int = 0  # 0 = epochs decide
+    batch_size: int = 4
+    max_length: int = 512
+    max_turns: int = DEFAULT_MAX_TURNS
+    lora: bool = False
+    lora_r: int = 8
+    reduction: str = "mean"  # or "sum"
+    seed: int = 0
+
+
+def pick_device(device: str = "auto") -> str:
+    """``cuda`` when present (for ``auto``), else ``cpu``."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _bf16(device: str) -> bool:
+    return device.startswith("cuda") and torch.cuda.is_bf16_supported()
+
+
+def train(
+    train_pairs: Sequence[Pair],
+    cfg: DPOSettings,
+    out: Path,
+    device: str = "auto",
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Step-level DPO of ``cfg.base`` on the pairs; saves the policy (or adapter) to ``out``."""
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import DPOConfig, DPOTrainer
+
+    if not train_pairs:
+        raise ValueError("no training pairs: collect more trees or lower --margin")
+    if not cfg.base or not Path(cfg.base).is_dir():
+        raise ValueError(f"--base must be a local model directory, got {cfg.base!r}")
+    device = pick_device(device)
+    bf16 = _bf16(device)
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    tok = AutoTokenizer.from_pretrained(cfg.base)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    model = AutoModelForCausalLM.from_pretrained(cfg.base, dtype=dtype, use_safetensors=True)
+    ref = None
+    peft_config = None
+    if cfg.lora:
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=2 * cfg.lora_r, task_type="CAUSAL_LM")
+    else:
+        ref = AutoModelForCausalLM.from_pretrained(cfg.base, dtype=dtype, use_safetensors=True)
+    rows = [
+        {
+            "prompt": lm_prompt(_state(p), cfg.max_turns),
+            "chosen": lm_completion(p.chosen),
+            "rejected": lm_completion(p.rejected),
+        }
+        for p in train_pairs
+    ]
+    args = DPOConfig(
+        output_dir=str(out / "trainer"),
+        beta=cfg.beta,
+        learning_rate=cfg.lr,
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps if cfg.max_steps > 0 else -1,
+        per_device_train_batch_size=cfg.batch_size,
+        max_length=cfg.max_length,
+        bf16=bf16,
+        use_cpu=device == "cpu",
+        gradient_checkpointing=False,
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        seed=cfg.seed,
+        disable_tqdm=True,
+    )
+    trainer = DPOTrainer(
+        model=model,
+        ref_model=ref,
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tok,
+        peft_config=peft_config,
+    )
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    t0 = time.perf_counter()
+    trainer.train()
+    wall = time.perf_counter() - t0
+    losses = [float(h["loss"]) for h in trainer.state.log_history if "loss" in h]
+    log(f"[train lm-dpo] {len(losses)} steps, loss {losses[0]:.4f} -> {losses[-1]:.4f}")
+    trained: Any = trainer.model
+    trained.save_pretrained(str(out), safe_serialization=True)
+    tok.save_pretrained(str(out))
+    return {"steps": len(losses), "train_time_s": round(wall, 2), "losses": losses,
+            "device": device, "bf16": bf16}  # fmt: skip
+
+
+def _state(p: Pair) -> State:
+    return state_from_record(p.task, p.history, p.observation)
+
+
+class DPOScorer:
+    """Q from a DPO-trained LM and its frozen reference, batched with a shared prompt prefix."""
+
+    def __init__(
+        self,
+        policy: Any,
+        ref: Any | None,
+        tok: Any,
+        cfg: DPOSettings,
+        name: str = "q",
+        device: str = "cpu",
+    ) -> None:
+        self.policy, self.ref, self.tok, self.cfg = policy.eval(), ref, tok, cfg
+        if ref is not None:
+            ref.eval()
+        self.name, self.device = name, device
+
+    # --- the Scorer protocol ----------------------------------------------------------------
+    def score(self, states: Sequence[State], actions: Sequence[Sequence[str]]) -> list[list[float]]:
+        """``result[i][j]``: Q of ``actions[i][j]`` in ``states[i]`` (one prefix pass per state)."""
+        return [
+            self.score_shared(lm_prompt(s, self.cfg.max_turns), a)
+            for s, a in zip(states, actions, strict=True)
+        ]
+
+    # --- scoring ----------------------------------------------------------------------------
+    def tokenize(self, prompt: str, actions: Sequence[str]) -> tuple[list[list[int]], list[int]]:
+        """Full token ids (prompt + action + EOS) per action and where each action starts,
+        the way trl's DPO tokenizes; over-long prompts lose their oldest tokens."""
+        p_ids = self.tok(prompt)["input_ids"]
+        eos = self.tok.eos_token or ""
+        fulls, starts = [], []
+        for a in actions:
+            full = self.tok(prompt + lm_completion(a) + eos)["input_ids"]
+            start = _common_prefix(p_ids, full)
+            cut = max(0, len(full) - self.cfg.max_length)
+            cut = min(cut, max(0, start - 1))
+            fulls.append(full[cut:])
+            starts.append(start - cut)
+        return fulls, starts
+
+    def _q(self, pol: list[torch.Tensor], ref: list[torch.Tensor]) -> list[float]:
+        out = []
+        for lp, lr in zip(pol, ref, strict=True):
+            diff = (lp - lr).double()
+            val = diff.mean() if self.cfg.reduction == "mean" else diff.sum()
+            out.append(float(self.cfg.beta * val))
+        return out
+
+    def score_naive(self, prompt: str, actions: Sequence[str]) -> list[float]:
+        """One full forward per candidate and model (the baseline)."""
+        fulls, starts = self.tokenize(prompt, actions)
+        pol, ref = (
+            [
+                _full_logprobs(m, f, s, self.device, ctx())
+                for f, s in zip(fulls, starts, strict=True)
+            ]
+            for m, ctx in self._model_contexts()
+        )
+        return self._q(pol, ref)
+
+    def score_shared(self, prompt: str, actions: Sequence[str]) -> list[float]:
+        """Prompt prefix once per model, then all candidates in one batch over its cache."""
+        if not actions:
+            return []
+        fulls, starts = self.tokenize(prompt, actions)
+        pad = int(self.tok.pad_token_id if self.tok.pad_token_id is not None else 0)
+        pol, ref = (
+            _shared_logprobs(m, fulls, starts, self.device, ctx(), pad)
+            for m, ctx in self._model_contexts()
+        )
+        return self._q(pol, ref)
+
+    def _model_contexts(self) -> list[tuple[Any, Callable[[], Any]]]:
+        """(policy, context) and (reference, context); with LoRA the reference is the policy
+        with its adapter disabled."""
+        if self.ref is None:
+            return [(self.policy, nullcontext), (self.policy, self.policy.disable_adapter)]
+        return [(self.policy, nullcontext), (self.ref, nullcontext)]
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _full_logprobs(model: Any, full: list[int], start: int, device: str, ctx: Any) -> torch.Tensor:
+    """Log-probs of ``full[start:]`` from one forward over the whole sequence."""
+    with torch.inference_mode(), ctx:
+        ids = torch.tensor([full], device=device)
+        logits = model(input_ids=ids).logits[0].float()
+    logp = torch.log_softmax(logits[start - 1 : len(full) - 1], dim=-1)
+    target = ids[0, start:]
+    return logp.gather(-1, target.unsqueeze(-1)).squeeze(-1).cpu()
+
+
+def _shared_logprobs(
+    model: Any, fulls: list[list[int]], starts: list[int], device: str, ctx: Any, pad: int
+) -> list[torch.Tensor]:
+    """Log-probs of each ``fulls[i][starts[i]:]``: the shared prefix ``fulls[0][:m-1]`` (m =
+    min start) runs once; its cache is repeated for a right-padded batch of the rests."""
+    m = min(starts)
+    if m < 2:
+        return [
+            _full_logprobs(model, f, s, device, ctx) for f, s in zip(fulls, starts, strict=True)
+        ]
+    k = len(fulls)
+    rests = [f[m - 1 :] for f in fulls]
+    width = max(len(r) for r in rests)
+    ids = torch.full((k, width), pad, dtype=torch.long, device=device)
+    mask = torch.zeros((k, m - 1 + width), dtype=torch.long, device=device)
+    mask[:, : m - 1] = 1
+    for i, r in enumerate(rests):
+        ids[i, : len(r)] = torch.tensor(r, device=device)
+        mask[i, m - 1 : m - 1 + len(r)] = 1
+    with torch.inference_mode(), ctx:
+        prefix = torch.tensor([fulls[0][: m - 1]], device=device)
+        first = model(input_ids=prefix, use_cache=True)
+        cache = first["cache"] if "cache" in first else first["past_key_values"]
+        cache.batch_repeat_interleave(k)
+        key = (
+            "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+        )
+        logits = model(input_ids=ids, attention_mask=mask, **{key: cache}).logits.float()
+    out = []
+    for i, (full, start) in enumerate(zip(fulls, starts, strict=True)):
+        # logits[i, j] predicts full[m + j]; the action's tokens are full[start:]
+        rows = logits[i, start - m : len(full) - m]
+        logp = torch.log_softmax(rows, dim=-1)
+        target = torch.tensor(full[start:], device=device)
+        out.append(logp.gather(-1, target.unsqueeze(-1)).squeeze(-1).cpu())
+    return out
+
+
+def load(path: Path, card: dict[str, Any], device: str = "auto", name: str = "q") -> DPOScorer:
+    """The trained policy and its reference (the card's base), from safetensors only."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    fields = set(DPOSettings.__dataclass_fields__)
+    cfg = DPOSettings(**{k: v for k, v in card["hyperparameters"].items() if k in fields})
+    device = pick_device(device)
+    dtype = torch.bfloat16 if _bf16(device) else torch.float32
+    if not Path(cfg.base).is_dir():
+        raise FileNotFoundError(
+            f"the reference model {cfg.base!r} named in {path}/card.json is missing"
+        )
+    tok = AutoTokenizer.from_pretrained(str(path))
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    base: Any = AutoModelForCausalLM.from_pretrained(cfg.base, dtype=dtype, use_safetensors=True)
+    if cfg.lora:
+        from peft import PeftModel
+
+        adapted: Any = PeftModel.from_pretrained(base, str(path), use_safetensors=True)
+        return DPOScorer(adapted.to(device), None, tok, cfg, name=name, device=device)
+    policy: Any = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype, use_safetensors=True)
+    return DPOScorer(policy.to(device), base.to(device), tok, cfg, name=name, device=device)
+
+
+def pair_accuracy(scorer: DPOScorer, pairs: Sequence[Pair]) -> float | None:
+    """Fraction of pairs whose chosen action gets the higher Q (ties: half)."""
+    if not pairs:
+        return None
+    hits = 0.0
+    for p in pairs:
+        qc, qr = scorer.score([_state(p)], [[p.chosen, p.rejected]])[0]
+        hits += 1.0 if qc > qr else 0.5 if qc == qr else 0.0
+    return hits / len(pairs)
+
+
+def settings_dict(cfg: DPOSettings) -> dict[str, Any]:
+    """Hyperparameters for the card."""
+    return asdict(cfg)

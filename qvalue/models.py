@@ -1,0 +1,80 @@
+"""Q models behind the Scorer protocol: model cards, and loading a scorer from a spec.
+
+A trained model dir holds safetensors weights and ``card.json`` (format, kind, pair-data hash,
+envs, policy, hyperparameters, held-out pair accuracy). Loading reads only safetensors and
+JSON: nothing is unpickled. Scorer specs: a model dir; ``bundled:NAME`` (a dir under
+``qvalue/artifacts``); or ``module:factory`` (a callable returning a Scorer).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from qvalue.base import Scorer
+
+CARD = "card.json"
+CARD_FORMAT = "qharness-qmodel"
+CARD_VERSION = 1
+KINDS = ("encoder", "lm-dpo")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+def write_card(out: Path, card: dict[str, Any]) -> dict[str, Any]:
+    """Write ``card.json`` (format and version added) atomically; return it."""
+    full = {"format": CARD_FORMAT, "format_version": CARD_VERSION, **card}
+    tmp = out / (CARD + ".tmp")
+    tmp.write_text(json.dumps(full, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, out / CARD)
+    return full
+
+
+def read_card(path: str | Path) -> dict[str, Any]:
+    """The card of a model dir; a clear error when it is not one."""
+    p = Path(path)
+    if not (p / CARD).exists():
+        raise FileNotFoundError(
+            f"{str(p)!r} is not a Q model dir (no {CARD}): train one with python -m qvalue.train"
+        )
+    card = json.loads((p / CARD).read_text(encoding="utf-8"))
+    if card.get("format") != CARD_FORMAT or card.get("kind") not in KINDS:
+        raise ValueError(f"{p / CARD} is not a {CARD_FORMAT} card of kind {'/'.join(KINDS)}")
+    return dict(card)
+
+
+def resolve_path(spec: str) -> Path | None:
+    """The model dir a spec names (a path or ``bundled:NAME``), or None for factory specs."""
+    if spec.startswith("bundled:"):
+        return ARTIFACTS / spec.split(":", 1)[1]
+    if ":" in spec and not Path(spec).exists():
+        return None
+    return Path(spec)
+
+
+def load_scorer(spec: str, device: str = "auto", name: str = "") -> Scorer:
+    """A scorer from a model dir, ``bundled:NAME`` or ``module:factory``."""
+    if not spec:
+        raise ValueError(
+            "no scorer given: pass a trained Q model dir (python -m qvalue.train), "
+            "bundled:NAME or module:factory"
+        )
+    path = resolve_path(spec)
+    if path is None:
+        from harness.registry import load_object
+
+        scorer = load_object(spec)()
+        if not callable(getattr(scorer, "score", None)):
+            raise TypeError(f"scorer factory {spec!r} returned an object without score()")
+        return scorer
+    card = read_card(path)
+    label = name or f"q:{path.name}"
+    if card["kind"] == "encoder":
+        from qvalue import encoder
+        from qvalue.lm import pick_device
+
+        return encoder.load(path, card, device=pick_device(device), name=label)
+    from qvalue import lm
+
+    return lm.load(path, card, device=device, name=label)

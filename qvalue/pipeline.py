@@ -1,0 +1,268 @@
+"""``python -m qvalue.pipeline --env ID ...``: collect -> pairs -> train -> evaluate -> compare.
+
+1. MCTS trees on the TRAIN split of each env (``<out>/collect/<env>``, resumable);
+2. step-level pairs from all trees (``<out>/pairs.jsonl``, held out by task);
+3. a Q model (``<out>/model``; skipped when its card already has this pair-data hash);
+4. base agent vs Q-guided agent on the TEST split with the same seeds, through harness.run's
+   functions (``<out>/eval``: episodes, leaderboard; merged into ``--leaderboard``);
+5. a paired bootstrap over shared seeds of the success and reward differences, and optional
+   pass@k of the base agent (oracle headroom), in ``<out>/comparison.json`` / ``.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from qvalue.collect import CollectError, collect, settings_from_args
+from qvalue.collect import parse_args as collect_args
+from qvalue.stats import paired_bootstrap, pass_at_k
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """CLI flags."""
+    p = argparse.ArgumentParser(prog="python -m qvalue.pipeline", description=__doc__)
+    p.add_argument("--env", nargs="+", required=True, metavar="ID")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--resume", action="store_true", help="reuse finished stages in --out")
+    g = p.add_argument_group("collection (train split)")
+    g.add_argument("--tasks", type=int, default=20)
+    g.add_argument("--iterations", type=int, default=100)
+    g.add_argument("--k", type=int, default=5, help="children per node, and eval candidates")
+    g.add_argument("--depth", type=int, default=20)
+    g.add_argument("--c-uct", type=float, default=1.0)
+    g.add_argument("--rollout", default="random", choices=["policy", "random", "mix"])
+    g.add_argument("--proposer", default="admissible", help="'admissible' or an agent (react)")
+    g.add_argument("--policy", default="", help="policy spec for LLM proposers (e.g. local)")
+    g.add_argument("--workers", type=int, default=1)
+    g = p.add_argument_group("pairs and training")
+    g.add_argument("--margin", type=float, default=0.1)
+    g.add_argument("--min-visits", type=int, default=2)
+    g.add_argument("--heldout", type=float, default=0.2)
+    g.add_argument("--kind", default="encoder", choices=["encoder", "lm-dpo"])
+    g.add_argument("--train-arg", action="append", default=[], metavar="--FLAG=VALUE",
+                   help="extra qvalue.train flag, e.g. --train-arg=--epochs=2")  # fmt: skip
+    g = p.add_argument_group("evaluation (test split)")
+    g.add_argument("--episodes", type=int, default=20)
+    g.add_argument("--eval-seed", type=int, default=0)
+    g.add_argument("--max-steps", type=int, default=30)
+    g.add_argument("--base-agent", default="", help="default: react for react, else random")
+    g.add_argument("--q-agent", default="react-q")
+    g.add_argument("--eval-k", type=int, default=0, help="candidates at eval (default: --k)")
+    g.add_argument("--passk", type=int, default=0, help="base-agent pass@k episodes per seed")
+    g.add_argument("--leaderboard", default="results/leaderboard.csv")
+    return p.parse_args(argv)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")
+
+
+def stage_collect(ns: argparse.Namespace, out: Path) -> list[Path]:
+    """MCTS collection per env; returns the collection dirs."""
+    dirs = []
+    for env_id in ns.env:
+        d = out / "collect" / _safe(env_id)
+        argv = [
+            *("--env", env_id, "--tasks", str(ns.tasks), "--iterations", str(ns.iterations)),
+            *("--k", str(ns.k), "--depth", str(ns.depth), "--c-uct", str(ns.c_uct)),
+            *("--rollout", ns.rollout, "--proposer", ns.proposer, "--policy", ns.policy),
+            *("--workers", str(ns.workers), "--out", str(d)),
+        ]
+        settings = settings_from_args(collect_args(argv))
+        collect(settings, d, ns.workers, resume=True)
+        dirs.append(d)
+    return dirs
+
+
+def stage_pairs(ns: argparse.Namespace, dirs: list[Path], out: Path) -> dict[str, Any]:
+    """Pairs from all trees; returns the pairs meta."""
+    from qvalue.pairs import main as pairs_main
+    from qvalue.pairs import meta_path
+
+    path = out / "pairs.jsonl"
+    argv = [*map(str, dirs), "--out", str(path), "--margin", str(ns.margin)]
+    argv += ["--min-visits", str(ns.min_visits), "--heldout", str(ns.heldout)]
+    if pairs_main(argv) != 0:
+        raise CollectError("building pairs failed")
+    return dict(json.loads(meta_path(path).read_text()))
+
+
+def stage_train(ns: argparse.Namespace, out: Path, pair_hash: str) -> dict[str, Any]:
+    """Train the Q model unless ``<out>/model`` already holds one for these pairs."""
+    from qvalue.models import CARD
+    from qvalue.train import parse_args as train_args
+    from qvalue.train import train_model
+
+    model = out / "model"
+    if ns.resume and (model / CARD).exists():
+        card = json.loads((model / CARD).read_text())
+        if card.get("pair_data", {}).get("hash") == pair_hash:
+            print(f"[pipeline] reusing {model} (same pair data)", file=sys.stderr)
+            return dict(card)
+    argv = ["--pairs", str(out / "pairs.jsonl"), "--kind", ns.kind, "--out", str(model)]
+    return train_model(train_args(argv + list(ns.train_arg)))
+
+
+def stage_eval(ns: argparse.Namespace, out: Path) -> tuple[str, str, list[Any]]:
+    """Base vs Q agent on the test split (same seeds) via harness.run; the records."""
+    from harness.config import RunConfig
+    from harness.run import check_names, default_suite, execute
+
+    base = ns.base_agent or ("react" if ns.proposer == "react" else "random")
+    q_opts = {"scorer": str(out / "model"), "proposer": ns.proposer, "k": ns.eval_k or ns.k}
+    run_dir = out / "eval"
+    cfg = RunConfig(
+        envs=tuple(ns.env),
+        agents=(base, ns.q_agent),
+        episodes=ns.episodes,
+        seed=ns.eval_seed,
+        max_steps=ns.max_steps,
+        split="test",
+        out=str(run_dir),
+        resume=ns.resume and (run_dir / "episodes.jsonl").exists(),
+        policy=ns.policy,
+        leaderboard=ns.leaderboard,
+        agent_options={ns.q_agent: q_opts},
+    ).validate()
+    cfg, counts = default_suite(cfg)
+    check_names(cfg)
+    _, records = execute(cfg, counts)
+    return base, ns.q_agent, records
+
+
+def compare(
+    records: list[Any], base: str, q_agent: str, env_ids: list[str]
+) -> list[dict[str, Any]]:
+    """Per env: paired bootstrap (q - base) of success and reward over shared seeds."""
+    rows = []
+    for env_id in env_ids:
+        by = {(r.agent, r.seed): r for r in records if r.env_id == env_id}
+        seeds = sorted(s for a, s in by if a == base and (q_agent, s) in by)
+        row: dict[str, Any] = {
+            "env_id": env_id,
+            "base": base,
+            "q_agent": q_agent,
+            "seeds": len(seeds),
+        }
+        for metric in ("success", "total_reward"):
+            a = [float(getattr(by[(q_agent, s)], metric)) for s in seeds]
+            b = [float(getattr(by[(base, s)], metric)) for s in seeds]
+            diff, low, high = paired_bootstrap(a, b)
+            row.update({f"{metric}_q": _mean(a), f"{metric}_base": _mean(b)})
+            row.update({f"{metric}_diff": diff, f"{metric}_ci_low": low, f"{metric}_ci_high": high})
+        row["errors"] = sum(1 for s in seeds for a in (base, q_agent) if by[(a, s)].error)
+        rows.append(row)
+    return rows
+
+
+def _mean(x: list[float]) -> float:
+    return sum(x) / len(x) if x else float("nan")
+
+
+def passk(ns: argparse.Namespace, base: str, k: int) -> dict[str, float]:
+    """pass@k of the base agent per env: k episodes per test seed, agent reseeded each time."""
+    import gymnasium as gym
+
+    from agents.registry import make_agent
+    from harness.runner import EpisodeJob, play_episode
+
+    out = {}
+    for env_id in ns.env:
+        env = gym.make(env_id)
+        agent = make_agent(base, {"policy": ns.policy} if ns.policy else {})
+        wins = []
+        for i in range(ns.episodes):
+            seed = ns.eval_seed + i
+            runs = []
+            for j in range(k):
+                res = play_episode(
+                    env, _Reseeded(agent, j), EpisodeJob(env_id, base, seed), "test", ns.max_steps
+                )
+                runs.append(res.record.success)
+            wins.append(runs)
+        env.close()
+        out[env_id] = pass_at_k(wins)
+    return out
+
+
+class _Reseeded:
+    """Passes ``seed + offset * 1_000_003`` to the inner agent's reset (a new sample, same task)."""
+
+    def __init__(self, inner: Any, offset: int) -> None:
+        self.inner, self.offset = inner, offset
+        self.wants_expert = getattr(inner, "wants_expert", False)
+
+    def reset(self, task: str, seed: int) -> None:
+        self.inner.reset(task, seed + self.offset * 1_000_003)
+
+    def act(self, step: Any) -> Any:
+        return self.inner.act(step)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry point."""
+    ns = parse_args(argv)
+    out = Path(ns.out)
+    out.mkdir(parents=True, exist_ok=True)
+    times: dict[str, float] = {}
+    try:
+        t = time.perf_counter()
+        dirs = stage_collect(ns, out)
+        times["collect_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        meta = stage_pairs(ns, dirs, out)
+        times["pairs_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        card = stage_train(ns, out, meta["hash"])
+        times["train_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        base, q_agent, records = stage_eval(ns, out)
+        times["eval_s"] = time.perf_counter() - t
+    except (CollectError, ValueError, FileNotFoundError, ImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # harness.run's own bad-input errors
+        if type(exc).__name__ in ("BadInput", "ConfigError", "RunDirError"):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
+    rows = compare(records, base, q_agent, list(ns.env))
+    if ns.passk > 0:
+        t = time.perf_counter()
+        for row, (_, v) in zip(rows, passk(ns, base, ns.passk).items(), strict=True):
+            row[f"base_pass_at_{ns.passk}"] = v
+        times["passk_s"] = time.perf_counter() - t
+    extra = {"argv": list(argv or sys.argv[1:]), "settings": vars(ns), "times_s": times}
+    write_comparison(out, rows, {**extra, "pairs": meta, "model_card": card})
+    return 0
+
+
+def write_comparison(out: Path, rows: list[dict[str, Any]], extra: dict[str, Any]) -> None:
+    """``comparison.json`` (rows + run info) and ``comparison.csv``; prints the rows."""
+    import pandas as pd
+
+    from harness.leaderboard import write_csv
+
+    card = extra.get("model_card", {})
+    summary = {
+        "rows": rows,
+        **{k: v for k, v in extra.items() if k != "model_card"},
+        "model": {
+            k: card.get(k) for k in ("kind", "heldout_accuracy", "train_time_s", "pair_data")
+        },
+    }
+    (out / "comparison.json").write_text(json.dumps(summary, indent=2, default=str))
+    frame = pd.DataFrame(rows)
+    write_csv(frame, out / "comparison.csv")
+    print(frame.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

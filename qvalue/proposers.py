@@ -1,0 +1,74 @@
+"""Proposers of candidate actions: admissible actions (no LLM), or any agent with ``propose``.
+
+Integration surface for LLM policies: an agent registered in ``agents.registry`` (e.g.
+``react``) whose object has ``propose(step, k) -> list[Candidate]`` (and optionally
+``reset(task, seed)``) is a proposer; it is built with ``make_agent(name, options)``, so its
+factory receives ``policy`` and any other options it accepts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from agents.base import Candidate, Step
+from qvalue.base import Proposer
+
+ADMISSIBLE = "admissible"
+
+
+class AdmissibleProposer:
+    """Up to ``k`` admissible actions drawn uniformly without replacement (all when ``k`` covers
+    them or ``k <= 0``, in the env's order); logprob None. Seeded per episode by ``reset``."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self._rng = np.random.default_rng([seed, 0xAD])
+
+    def reset(self, task: str, seed: int) -> None:
+        """Reseed from the episode seed."""
+        self._rng = np.random.default_rng([self.seed, seed, 0xAD])
+
+    def propose(self, step: Step, k: int) -> list[Candidate]:
+        """Distinct admissible actions of ``step``."""
+        acts = list(dict.fromkeys(step.admissible_actions))
+        if 0 < k < len(acts):
+            idx = np.sort(self._rng.choice(len(acts), size=k, replace=False))
+            acts = [acts[int(i)] for i in idx]
+        return [Candidate(a) for a in acts]
+
+
+def make_proposer(
+    name: str, policy: str = "", seed: int = 0, options: Mapping[str, Any] | None = None
+) -> Proposer:
+    """``admissible``, or an agent name / ``module:factory`` whose object has ``propose``."""
+    if name == ADMISSIBLE:
+        return AdmissibleProposer(seed=seed)
+    from agents.registry import AGENTS, make_agent
+    from harness.registry import UnknownName
+
+    opts = dict(options or {})
+    if policy:
+        opts.setdefault("policy", policy)
+    try:
+        AGENTS.check(name)
+    except UnknownName as exc:
+        raise ValueError(
+            f"proposer {name!r}: {exc}; use '{ADMISSIBLE}' (no LLM) or an agent with propose()"
+        ) from None
+    agent = make_agent(name, opts)
+    if not callable(getattr(agent, "propose", None)):
+        raise ValueError(
+            f"proposer {name!r}: {type(agent).__name__} has no propose(step, k); "
+            f"use '{ADMISSIBLE}' or an agent that proposes candidates"
+        )
+    return agent  # type: ignore[return-value]
+
+
+def reset_proposer(proposer: Proposer, task: str, seed: int) -> None:
+    """Call ``proposer.reset(task, seed)`` when it has one."""
+    reset = getattr(proposer, "reset", None)
+    if callable(reset):
+        reset(task, seed)

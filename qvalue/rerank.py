@@ -1,0 +1,108 @@
+"""Q-guided reranking agents: a proposer gives k candidates, a Q scorer picks the argmax.
+
+Every candidate goes into the decision with its policy logprob and its score (under the
+scorer's name), so a finished run can be re-scored offline (``qvalue.rescore``). The first
+step's ``meta`` carries the task text, which re-scoring needs to rebuild the states.
+
+Agents: ``react-q`` (default proposer ``react``: the ReAct agent's ``propose``) and
+``admissible-q`` (admissible actions, no LLM). Factory options: ``proposer``, ``k``,
+``scorer`` (a model dir, ``bundled:NAME`` or ``module:factory``), ``policy``, ``device``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from agents.base import Candidate, Decision, Step
+from qvalue.base import Proposer, Scorer, State
+from qvalue.proposers import ADMISSIBLE, make_proposer, reset_proposer
+
+TASK_META = "task"
+BUNDLED_DEFAULT = "bundled:keychest-minilm"
+
+
+class QRerankAgent:
+    """Proposer + Q scorer + k: act on the highest-Q candidate (first on ties)."""
+
+    def __init__(self, proposer: Proposer, scorer: Scorer, k: int = 5, fallback: str = "look"):
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        self.proposer, self.scorer, self.k, self.fallback = proposer, scorer, k, fallback
+        self._task = ""
+
+    def reset(self, task: str, seed: int) -> None:
+        """Reset the proposer (when it has ``reset``)."""
+        self._task = task
+        reset_proposer(self.proposer, task, seed)
+
+    def act(self, step: Step) -> Decision:
+        """Score the proposed candidates in one batch and take the argmax."""
+        cands = self.proposer.propose(step, self.k)
+        meta: dict[str, Any] = {"k": self.k, "scorer": self.scorer.name}
+        if step.t == 0:
+            meta[TASK_META] = step.task
+        if not cands:
+            return Decision(self.fallback, thought="no candidates", meta=meta)
+        scores = self.scorer.score([State.from_step(step)], [[c.action for c in cands]])[0]
+        scored = tuple(
+            replace(c, scores={**dict(c.scores), self.scorer.name: float(s)})
+            for c, s in zip(cands, scores, strict=True)
+        )
+        best = max(range(len(scored)), key=lambda i: (scores[i], -i))
+        tokens_in = sum(int(c.details.get("input_tokens", 0)) for c in cands)
+        tokens_out = sum(int(c.details.get("output_tokens", 0)) for c in cands)
+        thought = next((c.details.get("thought") for c in cands if c.details.get("thought")), None)
+        return Decision(
+            scored[best].action,
+            thought=str(thought) if thought else None,
+            input_tokens=tokens_in,
+            output_tokens=tokens_out,
+            candidates=scored,
+            meta=meta,
+        )
+
+    def close(self) -> None:
+        """Close the proposer if it holds resources."""
+        close = getattr(self.proposer, "close", None)
+        if callable(close):
+            close()
+
+
+def make_react_q(
+    proposer: str = "react",
+    k: int = 5,
+    scorer: str = "",
+    policy: str = "",
+    device: str = "auto",
+    seed: int = 0,
+    **proposer_options: Any,
+) -> QRerankAgent:
+    """``react-q``: the ReAct proposer (or another: ``proposer=admissible``) + a Q scorer."""
+    from qvalue.models import load_scorer
+
+    q = load_scorer(scorer, device=device)
+    prop = make_proposer(proposer, policy=policy, seed=seed, options=proposer_options)
+    return QRerankAgent(prop, q, k=int(k))
+
+
+def make_admissible_q(
+    k: int = 3, scorer: str = BUNDLED_DEFAULT, device: str = "cpu", seed: int = 0
+) -> QRerankAgent:
+    """``admissible-q``: k admissible actions drawn at random + a Q scorer (default: the
+    bundled KeyChest model). A k below the number of admissible actions keeps the choice
+    stochastic, as a sampling policy's candidates are; with all of them, argmax can loop."""
+    return make_react_q(ADMISSIBLE, k=k, scorer=scorer, device=device, seed=seed)
+
+
+def candidates_of(record: dict[str, Any]) -> list[Candidate]:
+    """Candidates of a stored step record."""
+    return [
+        Candidate(
+            str(c["action"]),
+            c.get("logprob"),
+            dict(c.get("scores") or {}),
+            dict(c.get("details") or {}),
+        )
+        for c in record.get("candidates") or []
+    ]

@@ -1,0 +1,161 @@
+"""``python -m qvalue.train --pairs F --kind encoder|lm-dpo --out DIR``: train a Q model.
+
+Trains on the pairs marked ``train``, reports accuracy on the held-out pairs (tasks never seen
+in training), and writes safetensors weights plus ``card.json`` (pair-data hash, envs,
+policy, hyperparameters, held-out pair accuracy, loss curve, training time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from qvalue.models import KINDS, write_card
+from qvalue.pairs import HELDOUT, TRAIN, Pair, read_pairs
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """CLI flags (encoder and lm-dpo share the common ones)."""
+    p = argparse.ArgumentParser(prog="python -m qvalue.train", description=__doc__)
+    p.add_argument("--pairs", required=True, metavar="FILE.jsonl")
+    p.add_argument("--kind", choices=KINDS, default="encoder")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--max-steps", type=int, default=0, help="cap on optimizer steps (0: none)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=None, help="default: 1e-4 encoder, 5e-5 lm-dpo")
+    p.add_argument("--max-length", type=int, default=None, help="tokens (128 / 512)")
+    p.add_argument("--max-turns", type=int, default=4, help="past turns shown to the model")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda")
+    g = p.add_argument_group("encoder")
+    g.add_argument("--train-layers", type=int, default=2, help="top layers trained (-1: all)")
+    g.add_argument("--head-lr", type=float, default=1e-3)
+    g.add_argument("--save-dtype", choices=["float32", "float16"], default="float32")
+    g = p.add_argument_group("lm-dpo")
+    g.add_argument("--base", default="", help="local causal-LM dir (the frozen reference)")
+    g.add_argument("--beta", type=float, default=0.1)
+    g.add_argument("--lora", action="store_true", help="train a LoRA adapter (peft)")
+    g.add_argument("--lora-r", type=int, default=8)
+    g.add_argument("--reduction", choices=["mean", "sum"], default="mean")
+    return p.parse_args(argv)
+
+
+def _split(pairs: Sequence[Pair]) -> tuple[list[Pair], list[Pair]]:
+    return [p for p in pairs if p.split == TRAIN], [p for p in pairs if p.split == HELDOUT]
+
+
+def train_model(ns: argparse.Namespace) -> dict[str, Any]:
+    """Train, evaluate on held-out pairs, save weights and card; return the card."""
+    pairs, meta = read_pairs(ns.pairs)
+    train, heldout = _split(pairs)
+    out = Path(ns.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    log = lambda s: print(s, file=sys.stderr)  # noqa: E731
+    if ns.kind == "encoder":
+        from qvalue import encoder
+
+        cfg = encoder.EncoderConfig(
+            epochs=ns.epochs,
+            max_steps=ns.max_steps,
+            batch_size=ns.batch_size,
+            lr=ns.lr or 1e-4,
+            head_lr=ns.head_lr,
+            max_length=ns.max_length or 128,
+            max_turns=ns.max_turns,
+            train_layers=ns.train_layers,
+            save_dtype=ns.save_dtype,
+            seed=ns.seed,
+        )
+        from qvalue.lm import pick_device
+
+        dev = pick_device(ns.device)
+        trained, stats = encoder.train(train, cfg, device=dev, log=log)
+        saved = encoder.save(trained, out)
+        # score with the saved (possibly float16) weights, as users will
+        enc = encoder.load(out, {"hyperparameters": encoder.config_dict(cfg)}, device=dev)
+        acc, hyper = encoder.pair_accuracy(enc, heldout), encoder.config_dict(cfg)
+        base = {"package": encoder.BASE_PACKAGE, "version": _version(encoder.BASE_PACKAGE)}
+        extra: dict[str, Any] = {"base": base, "saved_tensors": len(saved), "device": dev}
+    else:
+        from qvalue import lm
+
+        dpo = lm.DPOSettings(
+            base=str(Path(ns.base).resolve()) if ns.base else "",
+            beta=ns.beta,
+            lr=ns.lr or 5e-5,
+            epochs=ns.epochs,
+            max_steps=ns.max_steps,
+            batch_size=ns.batch_size,
+            max_length=ns.max_length or 512,
+            max_turns=ns.max_turns,
+            lora=ns.lora,
+            lora_r=ns.lora_r,
+            reduction=ns.reduction,
+            seed=ns.seed,
+        )
+        stats = lm.train(train, dpo, out, device=ns.device, log=log)
+        hyper = lm.settings_dict(dpo)
+        dpo_scorer = lm.load(out, {"hyperparameters": hyper}, device=ns.device)
+        acc = lm.pair_accuracy(dpo_scorer, heldout)
+        extra = {"base": {"path": dpo.base}, "device": stats["device"], "bf16": stats["bf16"]}
+    losses = stats["losses"]
+    window = max(1, min(10, len(losses) // 4))  # loss_first / loss_last: means over this many steps
+    card = write_card(
+        out,
+        {
+            "kind": ns.kind,
+            "pair_data": {
+                "path": str(ns.pairs),
+                "hash": meta["hash"],
+                "train_pairs": len(train),
+                "heldout_pairs": len(heldout),
+            },
+            "envs": sorted({p.env_id for p in pairs}),
+            "policy": meta.get("sources", []),
+            "hyperparameters": hyper,
+            "heldout_accuracy": acc,
+            "train_steps": stats["steps"],
+            "train_time_s": stats["train_time_s"],
+            "total_time_s": round(time.perf_counter() - t0, 2),
+            "loss_window": window,
+            "loss_first": sum(losses[:window]) / window if losses else None,
+            "loss_last": sum(losses[-window:]) / window if losses else None,
+            "loss_curve": [round(x, 5) for x in losses],
+            **extra,
+        },
+    )
+    return card
+
+
+def _version(dist: str) -> str:
+    from envs.base import package_version
+
+    return package_version(dist)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry point."""
+    ns = parse_args(argv)
+    try:
+        card = train_model(ns)
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    acc = card["heldout_accuracy"]
+    print(
+        f"[train] {card['kind']} -> {ns.out}: {card['train_steps']} steps in "
+        f"{card['train_time_s']}s, held-out pair accuracy "
+        f"{'n/a' if acc is None else f'{acc:.3f}'} on {card['pair_data']['heldout_pairs']} pairs",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""``python -m qvalue.collect`` on KeyChest: trees on disk, resume, train split only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from qvalue.collect import load_trees, main
+from qvalue.pairs import main as pairs_main
+from qvalue.pairs import read_pairs
+
+ARGS = ["--env", "harness/KeyChest-v0", "--iterations", "20", "--k", "4", "--depth", "12"]
+
+
+def test_collect_resume_and_pairs(tmp_path: Path) -> None:
+    out = tmp_path / "c"
+    assert main([*ARGS, "--tasks", "2", "--out", str(out)]) == 0
+    assert main([*ARGS, "--tasks", "2", "--out", str(out)]) == 2  # exists, no --resume
+    assert main([*ARGS, "--tasks", "3", "--out", str(out), "--resume"]) == 0
+    lines = [json.loads(x) for x in (out / "tasks.jsonl").read_text().splitlines()]
+    assert [x["seed"] for x in lines] == [0, 1, 2]  # the first two were not searched again
+    assert all(x["task_id"].startswith("train-") for x in lines)
+    nodes = load_trees(out)
+    roots = [n for n in nodes if n["parent_id"] is None]
+    assert len(roots) == 3 and all(r["visits"] == 20 for r in roots)
+    first = roots[0]
+    assert first["candidates"] and first["children"] and "history" in first
+    assert pairs_main([str(out), "--out", str(tmp_path / "p.jsonl"), "--margin", "0.0"]) == 0
+    pairs, meta = read_pairs(tmp_path / "p.jsonl")
+    assert meta["sources"][0]["proposer"] == "admissible"
+    assert all(p.q_chosen > p.q_rejected for p in pairs)
+
+
+def test_collect_refuses_other_splits_and_changed_settings(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "c"
+    assert main([*ARGS, "--tasks", "1", "--out", str(out), "--split", "test"]) == 2
+    assert "train split only" in capsys.readouterr().err
+    assert main([*ARGS, "--tasks", "1", "--out", str(out)]) == 0
+    assert main([*ARGS[:-1], "13", "--tasks", "1", "--out", str(out), "--resume"]) == 2
+    assert "other settings" in capsys.readouterr().err
+    assert main(["--env", "harness/Nope-v0", "--out", str(out)]) == 2
+
+
+def test_collect_in_worker_processes(tmp_path: Path) -> None:
+    out = tmp_path / "c"
+    assert main([*ARGS, "--tasks", "2", "--workers", "2", "--out", str(out)]) == 0
+    assert sorted(
+        json.loads(x)["seed"] for x in (out / "tasks.jsonl").read_text().splitlines()
+    ) == [0, 1]

@@ -1,0 +1,107 @@
+"""Reranking picks the argmax and logs every candidate; rescoring reproduces logged choices."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import envs  # noqa: F401
+from agents.base import Candidate, Step
+from agents.registry import AGENTS, make_agent
+from harness.run import main as run_main
+from qvalue.proposers import AdmissibleProposer, make_proposer
+from qvalue.rerank import QRerankAgent
+from qvalue.rescore import main as rescore_main
+from qvalue.rescore import rescore_run
+from qvalue.stats import paired_bootstrap, pass_at_k
+from tests.fakes_qvalue import KEYCHEST_PREFS, FakeTableScorer
+
+FAKE_AGENT = "tests.fakes_qvalue:make_fake_q_agent"
+
+
+class ListProposer:
+    """Fake proposer returning fixed candidates with logprobs."""
+
+    def propose(self, step: Step, k: int) -> list[Candidate]:
+        acts = ["look", "go north", "take key", "inventory"][:k]
+        return [Candidate(a, logprob=-float(i)) for i, a in enumerate(acts)]
+
+
+def _step() -> Step:
+    return Step(0, "You are in the hall.", {"task": "find the coin"}, ())
+
+
+def test_rerank_takes_the_argmax_and_logs_all_candidates() -> None:
+    scorer = FakeTableScorer({"take key": 2.0, "go north": 1.0}, name="q")
+    agent = QRerankAgent(ListProposer(), scorer, k=4)
+    agent.reset("find the coin", 0)
+    d = agent.act(_step())
+    assert d.action == "take key"
+    assert [c.action for c in d.candidates] == ["look", "go north", "take key", "inventory"]
+    assert [c.scores["q"] for c in d.candidates] == [0.0, 1.0, 2.0, 0.0]
+    assert [c.logprob for c in d.candidates] == [0.0, -1.0, -2.0, -3.0]
+    assert d.meta["task"] == "find the coin" and d.meta["k"] == 4
+    assert scorer.calls == 1  # one batched call for all candidates
+    tie = QRerankAgent(ListProposer(), FakeTableScorer({}), k=3).act(_step())
+    assert tie.action == "look"  # ties: the proposer's first
+
+
+def test_admissible_proposer_samples_up_to_k() -> None:
+    acts = [f"a{i}" for i in range(6)]
+    step = Step(0, "", {"admissible_actions": acts}, ())
+    prop = AdmissibleProposer(seed=0)
+    prop.reset("", 3)
+    got = [c.action for c in prop.propose(step, 3)]
+    assert len(got) == 3 and set(got) <= set(acts) and got == sorted(got, key=acts.index)
+    assert [c.action for c in prop.propose(step, 10)] == acts
+    assert all(c.logprob is None for c in prop.propose(step, 0))
+
+
+def test_unknown_proposer_and_missing_scorer_say_what_to_do() -> None:
+    with pytest.raises(ValueError, match="admissible"):
+        make_proposer("no-such-agent")
+    with pytest.raises(ValueError, match="propose"):
+        make_proposer("random")  # an agent without propose()
+    with pytest.raises(ValueError, match=r"qvalue\.train"):
+        make_agent("react-q", {"proposer": "admissible"})
+    assert "react-q" in AGENTS and "admissible-q" in AGENTS
+
+
+def test_rescoring_reproduces_logged_choices(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    argv = ["--envs", "harness/KeyChest-v0", "--agents", FAKE_AGENT, "--episodes", "3"]
+    assert run_main([*argv, "--max-steps", "15", "--out", str(out), "--leaderboard", ""]) == 0
+    steps = [json.loads(x) for x in next((out / "trajectories").glob("*.jsonl")).open()]
+    assert steps[0]["candidates"] and "fake" in steps[0]["candidates"][0]["scores"]
+    same = rescore_run(out, FakeTableScorer(KEYCHEST_PREFS, "fake"))
+    assert same["decisions"] >= 3 and same["differ"] == 0
+    assert same["mean_q_rescored_choice"] == pytest.approx(same["mean_q_logged_choice"])
+    flipped = rescore_run(out, FakeTableScorer({a: -v for a, v in KEYCHEST_PREFS.items()}))
+    assert flipped["differ"] > 0
+    assert flipped["mean_q_rescored_choice"] > flipped["mean_q_logged_choice"]
+    assert rescore_main([str(out), "--scorer", str(tmp_path / "missing")]) == 2
+
+
+def test_paired_bootstrap_and_pass_at_k() -> None:
+    diff, low, high = paired_bootstrap([1, 1, 1, 0, 1, 1], [0, 0, 1, 0, 0, 0])
+    assert diff == pytest.approx(4 / 6) and 0 < low <= diff <= high <= 1
+    same = paired_bootstrap([0.5] * 5, [0.5] * 5)
+    assert same == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError):
+        paired_bootstrap([1.0], [1.0, 0.0])
+    assert pass_at_k([[False, True], [False, False]]) == 0.5
+
+
+def test_react_q_takes_any_agent_with_propose_as_proposer() -> None:
+    from qvalue.proposers import reset_proposer
+
+    prop = make_proposer("tests.fakes_qvalue:FakeProposingAgent", policy="local")
+    assert prop.policy == "local"  # type: ignore[attr-defined]
+    reset_proposer(prop, "task", 7)
+    assert prop.resets == [7]  # type: ignore[attr-defined]
+    agent = QRerankAgent(prop, FakeTableScorer({"b": 1.0}, "q"), k=3)
+    d = agent.act(Step(0, "o", {"task": "t", "admissible_actions": ["a", "b", "c", "d"]}, ()))
+    assert d.action == "b" and len(d.candidates) == 3
+    assert (d.input_tokens, d.output_tokens, d.thought) == (30, 6, "think")

@@ -1,0 +1,130 @@
+"""Both Q-model trainers on tiny models and a learnable toy: the loss falls, held-out pairs are
+ranked above chance, the saved model reloads from safetensors + card, and a Q-guided agent
+built on it reranks and is re-scored to the same choices."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qvalue.pairs import HELDOUT, TRAIN, Pair, write_pairs
+
+
+def toy_pairs() -> list[Pair]:
+    """Learnable toy: in the dark, 'light lamp' beats 'read book'; in the light, the reverse.
+    Held-out pairs come from other tasks (rooms) than the training ones."""
+    out = []
+    for t in range(24):
+        dark = t % 2 == 0
+        good, bad = ("light lamp", "read book") if dark else ("read book", "light lamp")
+        obs = f"Room {t}. It is {'dark' if dark else 'bright'} here."
+        split = HELDOUT if t >= 16 else TRAIN
+        out.append(Pair("toy", f"t{t}", "get through", (), obs, good, bad, 1.0, 0.0, 2, 2, split))
+    return out
+
+
+@pytest.fixture
+def pairs_file(tmp_path: Path) -> Path:
+    path = tmp_path / "pairs.jsonl"
+    write_pairs(path, toy_pairs(), {"sources": [{"proposer": "toy", "policy": ""}]})
+    return path
+
+
+@pytest.mark.model
+def test_encoder_learns_toy_and_round_trips(pairs_file: Path, tmp_path: Path) -> None:
+    from qvalue.models import load_scorer, read_card
+    from qvalue.train import main
+
+    out = tmp_path / "enc"
+    argv = ["--pairs", str(pairs_file), "--kind", "encoder", "--out", str(out)]
+    argv += ["--max-steps", "12", "--epochs", "100", "--batch-size", "8", "--max-length", "32"]
+    argv += ["--train-layers", "1", "--lr", "3e-4", "--head-lr", "3e-3", "--save-dtype", "float16"]
+    assert main(argv) == 0
+    card = read_card(out)
+    assert card["kind"] == "encoder" and card["pair_data"]["heldout_pairs"] == 8
+    curve = card["loss_curve"]
+    assert sum(curve[-3:]) < sum(curve[:3])
+    assert card["heldout_accuracy"] > 0.5
+    assert card["envs"] == ["toy"] and card["hyperparameters"]["train_layers"] == 1
+    assert sorted(p.name for p in out.iterdir()) == ["card.json", "model.safetensors"]
+    assert (out / "model.safetensors").stat().st_size < 10 * 2**20  # top layer + head, fp16
+
+    scorer = load_scorer(str(out), device="cpu")
+    from qvalue.base import State
+
+    dark = State("get through", (), "Room 99. It is dark here.")
+    bright = State("get through", (), "Room 98. It is bright here.")
+    s = scorer.score([dark, bright], [["read book", "light lamp"], ["read book", "light lamp"]])
+    assert s[0][1] > s[0][0] and s[1][0] > s[1][1]
+
+    # a Q-guided agent on KeyChest with this scorer; rescoring the run reproduces its choices
+    from harness.run import main as run_main
+    from qvalue.rescore import rescore_run
+
+    run = tmp_path / "run"
+    opts = [f"admissible-q.scorer={out}", "admissible-q.k=4"]
+    argv = ["--envs", "harness/KeyChest-v0", "--agents", "admissible-q", "--episodes", "1"]
+    argv += ["--max-steps", "6", "--out", str(run), "--leaderboard", ""]
+    argv += [x for o in opts for x in ("--agent-opt", o)]
+    assert run_main(argv) == 0
+    steps = [json.loads(x) for x in next((run / "trajectories").glob("*.jsonl")).open()]
+    assert scorer.name in steps[0]["candidates"][0]["scores"]
+    summary = rescore_run(run, scorer)
+    assert summary["decisions"] == 6 and summary["differ"] == 0
+
+
+@pytest.mark.model
+def test_lm_dpo_learns_toy_with_shared_prefix_scoring(pairs_file: Path, tmp_path: Path) -> None:
+    from qvalue.lm import DPOScorer
+    from qvalue.models import load_scorer, read_card
+    from qvalue.tiny_lm import make_tiny_lm
+    from qvalue.train import main
+
+    base = make_tiny_lm(tmp_path / "base", hidden=32, layers=1, heads=2)
+    out = tmp_path / "dpo"
+    argv = ["--pairs", str(pairs_file), "--kind", "lm-dpo", "--out", str(out), "--base", str(base)]
+    argv += ["--max-steps", "24", "--batch-size", "8", "--lr", "2e-3", "--max-length", "128"]
+    assert main(argv) == 0
+    card = read_card(out)
+    assert card["kind"] == "lm-dpo" and card["base"]["path"] == str(base.resolve())
+    curve = card["loss_curve"]
+    assert sum(curve[-4:]) < sum(curve[:4])
+    assert card["heldout_accuracy"] > 0.5
+    assert (out / "model.safetensors").exists() and not list(out.glob("*.bin"))
+
+    scorer = load_scorer(str(out), device="cpu")
+    assert isinstance(scorer, DPOScorer)
+    prompt = "Task: get through\nObservation: Room 7. It is dark here.\nAction:"
+    acts = ["read book", "light lamp", "look", "go north"]
+    naive, shared = scorer.score_naive(prompt, acts), scorer.score_shared(prompt, acts)
+    assert max(abs(a - b) for a, b in zip(naive, shared, strict=True)) < 1e-4
+
+
+@pytest.mark.model
+def test_lm_dpo_lora_trains_an_adapter(pairs_file: Path, tmp_path: Path) -> None:
+    from qvalue.models import load_scorer
+    from qvalue.tiny_lm import make_tiny_lm
+    from qvalue.train import main
+
+    base = make_tiny_lm(tmp_path / "base", hidden=32, layers=1, heads=2)
+    out = tmp_path / "lora"
+    argv = ["--pairs", str(pairs_file), "--kind", "lm-dpo", "--out", str(out), "--base", str(base)]
+    argv += ["--max-steps", "2", "--batch-size", "4", "--lora", "--lora-r", "4"]
+    assert main(argv) == 0
+    assert (out / "adapter_model.safetensors").exists()
+    scorer = load_scorer(str(out), device="cpu")
+    prompt = "Task: t\nObservation: o\nAction:"
+    a, b = scorer.score_naive(prompt, ["x", "yy"]), scorer.score_shared(prompt, ["x", "yy"])  # type: ignore[attr-defined]
+    assert max(abs(x - y) for x, y in zip(a, b, strict=True)) < 1e-4
+
+
+def test_missing_pairs_and_base_are_clear_errors(tmp_path: Path, pairs_file: Path, capsys) -> None:
+    from qvalue.train import main
+
+    assert main(["--pairs", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "m")]) == 2
+    assert "qvalue.pairs" in capsys.readouterr().err
+    argv = ["--pairs", str(pairs_file), "--kind", "lm-dpo", "--out", str(tmp_path / "m")]
+    assert main(argv) == 2
+    assert "--base" in capsys.readouterr().err
