@@ -29,12 +29,14 @@ policy can score (``propose_mode='score'``), else by sampling ``n`` replies
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from agents.base import Candidate, Decision, Step
+from agents.baselines import fill_template
 from agents.llm.base import LLM, LLMResult, Message
 from agents.prompts import PromptSet, prompt_for, read_prompt
 from agents.react_text import map_action, parse_reply, render_history
@@ -212,6 +214,7 @@ class ReActAgent:
             parsed = parse_reply(prefill + raw if prefill else raw)
             mapped = map_action(parsed.action, step.admissible_actions, self.fuzzy_threshold)
             thought, action, rule = parsed.thought, mapped.action, mapped.rule
+        action = fill_template(action, step.task)  # e.g. WebShop's search[<query>]
         self._ep.thoughts.append(thought or None)
         self.last_usage = usage
         meta: dict[str, Any] = {
@@ -284,7 +287,7 @@ class ReActAgent:
         else:
             cands = self._propose_by_sampling(step, k, usage)
         self.last_usage = usage
-        return cands
+        return [dataclasses.replace(c, action=fill_template(c.action, step.task)) for c in cands]
 
     def _propose_by_sampling(self, step: Step, k: int, usage: Usage) -> list[Candidate]:
         llm = self.llm
