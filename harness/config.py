@@ -32,6 +32,7 @@ class RunConfig:
     policy: str = ""
     leaderboard: str = "results/leaderboard.csv"
     report: bool = False
+    suite: bool = False
     backend: str = "local"
     ray_address: str = ""
     ray_gpus: float = 0.0

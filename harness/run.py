@@ -22,7 +22,7 @@ import gymnasium as gym
 
 import envs  # noqa: F401 - registers the harness/ ids
 from agents.base import Agent
-from agents.registry import AGENTS, DEFAULT_AGENTS, make_agent
+from agents.registry import AGENTS, DEFAULT_AGENTS, SUITE_AGENT_ENVS, SUITE_MAX_STEPS, make_agent
 from envs.base import closest, fingerprint
 from envs.registration import ENV_TABLE, missing, spec
 from harness import __version__
@@ -170,6 +170,11 @@ def default_suite(cfg: RunConfig) -> tuple[RunConfig, dict[str, int]]:
                 continue
             counts[s.id] = s.default_episodes
         cfg = replace(cfg, envs=tuple(counts))
+    if (not cfg.envs and not cfg.agents) or cfg.suite:
+        steps = SUITE_MAX_STEPS if cfg.max_steps == RunConfig.max_steps else cfg.max_steps
+        cfg = replace(cfg, suite=True, max_steps=steps)
+        only = "; ".join(f"{a} only on {', '.join(e)}" for a, e in SUITE_AGENT_ENVS.items())
+        print(f"[suite] default suite, max_steps={steps}; {only}", file=sys.stderr)
     if not cfg.agents:
         cfg = replace(cfg, agents=DEFAULT_AGENTS)
     counts = {e: cfg.episodes or counts.get(e) or _default_count(e) for e in cfg.envs}
@@ -254,6 +259,7 @@ def plan(cfg: RunConfig, counts: dict[str, int]) -> list[EpisodeJob]:
         EpisodeJob(e, a, cfg.seed + i)
         for e in cfg.envs
         for a in cfg.agents
+        if not (cfg.suite and a in SUITE_AGENT_ENVS and e not in SUITE_AGENT_ENVS[a])
         for i in range(counts[e])
     ]
 
