@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from agents.base import Candidate, Step, Turn
+from agents.baselines import fill_template
 from envs.base import ADMISSIBLE_ACTIONS, TASK
 from qvalue.base import Proposer
 
@@ -224,7 +225,7 @@ class MCTS:
             mode = "policy" if self.rng.random() < self.cfg.mix else "random"
         acts = list(step.info.get(ADMISSIBLE_ACTIONS) or [])
         if mode == "random" and acts:
-            return str(acts[int(self.rng.integers(len(acts)))])
+            return fill_template(str(acts[int(self.rng.integers(len(acts)))]), step.task)
         cands = self.proposer.propose(step, 1)
         return cands[0].action if cands else None
 

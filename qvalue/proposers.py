@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from agents.base import Candidate, Step
+from agents.baselines import fill_template
 from qvalue.base import Proposer
 
 ADMISSIBLE = "admissible"
@@ -37,7 +38,7 @@ class AdmissibleProposer:
         if 0 < k < len(acts):
             idx = np.sort(self._rng.choice(len(acts), size=k, replace=False))
             acts = [acts[int(i)] for i in idx]
-        return [Candidate(a) for a in acts]
+        return [Candidate(fill_template(a, step.task)) for a in acts]
 
 
 def make_proposer(
