@@ -90,7 +90,7 @@ class ReActAgent:
         fuzzy_threshold: float = 0.8,
         show_actions: bool | None = None,
         history_thoughts: bool = True,
-        thought_chars: int = 160,
+        thought_chars: int = 100,
         max_obs_chars: int = 1500,
         prompt_file: str = "",
         llm: LLM | None = None,
@@ -164,7 +164,9 @@ class ReActAgent:
         return msgs
 
     def grammar(self, step: Step) -> str | None:
-        """GBNF for ``Thought: <line>`` + ``Action: <action>`` (None when nothing constrains)."""
+        """GBNF for ``Thought: <one sentence>`` + ``Action: <action>`` (None when nothing
+        constrains). The thought is one sentence of at most ``thought_chars`` characters:
+        small models otherwise fill the line with repetitions."""
         acts = step.admissible_actions
         free = self.prompts(step.env_id).action_gbnf
         if acts:
@@ -173,7 +175,7 @@ class ReActAgent:
             action = free
         else:
             return None
-        thought = f"[^\\n]{{1,{self.thought_chars}}}"
+        thought = f'[^\\n.]{{1,{self.thought_chars}}} "."'  # one sentence
         return f'root ::= " " {thought} "\\nAction: " action\naction ::= {action}'
 
     def _mode(self, step: Step) -> str:
