@@ -15,14 +15,13 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from harness.backends import BackendError, describe, make_backend
 from qvalue.mcts import MCTS, ROLLOUTS, MCTSConfig, tree_records
 
 TASKS_FILE = "tasks.jsonl"
@@ -92,8 +91,57 @@ def done_seeds(out: Path) -> set[int]:
     return seeds
 
 
+@dataclass(frozen=True)
+class TaskResult:
+    """One searched task: its tree records and summary (``summary['error']`` if it failed)."""
+
+    seed: int
+    records: list[dict[str, Any]]
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CollectTask:
+    """The ``harness.backends.TaskSpec`` of collection: a job is a task seed."""
+
+    settings: CollectSettings
+
+    def start(self) -> CollectTask:
+        """Nothing heavy to build per worker: each task makes its own env and proposer."""
+        return self
+
+    def run(self, seed: int) -> TaskResult:
+        """Search one task; an exception becomes an error result."""
+        try:
+            return search_task(self.settings, seed)
+        except Exception as exc:  # a bad task never stops the collection
+            return self.lost(seed, describe(exc))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def lost(self, seed: int, error: str) -> TaskResult:
+        """A task whose search raised or whose worker died: not written, so resume reruns it."""
+        return TaskResult(seed, [], {"seed": seed, "task_id": f"seed-{seed}", "error": error})
+
+
 def collect_task(settings: CollectSettings, seed: int, out: str) -> dict[str, Any]:
-    """Search one task (train split, reset with ``seed``); write its tree and its task line."""
+    """Search one task and write its tree and task line (in this process)."""
+    res = search_task(settings, seed)
+    write_task(Path(out), res)
+    return res.summary
+
+
+def write_task(out: Path, res: TaskResult) -> None:
+    """Driver side: the tree file by rename, then its line in the task log (resume unit)."""
+    _atomic_write(
+        out / TREES / task_file(res.seed), "".join(json.dumps(r) + "\n" for r in res.records)
+    )
+    _append_line(out / TASKS_FILE, res.summary)
+
+
+def search_task(settings: CollectSettings, seed: int) -> TaskResult:
+    """Search one task (train split, reset with ``seed``); writes nothing."""
     import gymnasium as gym
 
     import envs  # noqa: F401 - registers the harness/ ids
@@ -119,10 +167,6 @@ def collect_task(settings: CollectSettings, seed: int, out: str) -> dict[str, An
     task_id = str(info.get("task_id") or f"seed-{seed}")
     meta = {"env_id": settings.env_id, "task_id": task_id, "seed": seed}
     records = tree_records(root, meta)
-    root_dir = Path(out)
-    _atomic_write(
-        root_dir / TREES / task_file(seed), "".join(json.dumps(r) + "\n" for r in records)
-    )
     summary = {
         **meta,
         "tree": f"{TREES}/{task_file(seed)}",
@@ -133,8 +177,7 @@ def collect_task(settings: CollectSettings, seed: int, out: str) -> dict[str, An
         "best_child_q": max((c.q for c in root.children.values()), default=0.0),
         "wall_s": round(wall, 4),
     }
-    _append_line(root_dir / TASKS_FILE, summary)
-    return summary
+    return TaskResult(seed, records, summary)
 
 
 def prepare(out: Path, settings: CollectSettings, resume: bool) -> set[int]:
@@ -177,9 +220,16 @@ def _fingerprint(settings: CollectSettings) -> str:
 
 
 def collect(
-    settings: CollectSettings, out: str | Path, workers: int = 1, resume: bool = False
+    settings: CollectSettings,
+    out: str | Path,
+    workers: int = 1,
+    resume: bool = False,
+    backend: str = "local",
+    ray_address: str = "",
 ) -> list[dict[str, Any]]:
-    """Search every task not yet done; tasks run in ``workers`` processes. Returns summaries."""
+    """Search every task not yet done on ``backend`` (local: ``workers`` processes; ray: Ray
+    tasks); only this process writes the run dir, so resume is the same for both. Returns the
+    summaries of the tasks searched (failed ones carry ``error`` and are rerun on resume)."""
     out = Path(out)
     done = prepare(out, settings, resume)
     seeds = [settings.seed + i for i in range(settings.tasks)]
@@ -188,20 +238,29 @@ def collect(
         f"[collect] {out}: {len(todo)} tasks to search ({len(seeds) - len(todo)} done)",
         file=sys.stderr,
     )
-    results: Iterable[dict[str, Any]]
-    if workers <= 1 or len(todo) <= 1:
-        results = (collect_task(settings, s, str(out)) for s in todo)
-        return _report(results, len(todo))
-    ctx = get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = [pool.submit(collect_task, settings, s, str(out)) for s in todo]
-        return _report((f.result() for f in futures), len(todo))
+    spec = CollectTask(settings)
+    if backend == "local" and (workers <= 1 or len(todo) <= 1):
+        return _report((_written(out, spec.run(s)) for s in todo), len(todo))
+    runner = make_backend(backend, workers, ray_address, processes=True)
+    try:
+        return _report((_written(out, r) for r in runner.map(spec, todo)), len(todo))
+    finally:
+        runner.close()
+
+
+def _written(out: Path, res: TaskResult) -> dict[str, Any]:
+    if "error" not in res.summary:
+        write_task(out, res)
+    return res.summary
 
 
 def _report(results: Iterable[dict[str, Any]], total: int) -> list[dict[str, Any]]:
     out = []
     for i, r in enumerate(results, 1):
         out.append(r)
+        if "error" in r:
+            print(f"[collect] {i}/{total} seed {r['seed']} FAILED: {r['error']}", file=sys.stderr)
+            continue
         print(
             f"[collect] {i}/{total} {r['task_id']}: {r['nodes']} nodes, "
             f"root Q {r['root_q']:.3f}, best child Q {r['best_child_q']:.3f}, {r['wall_s']:.2f}s",
@@ -256,6 +315,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=1, help="tasks searched at once (processes)")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--backend", choices=["local", "ray"], default="local")
+    p.add_argument("--ray-address", default="", help="existing cluster (auto, ray://host:port)")
     return p.parse_args(argv)
 
 
@@ -294,8 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = settings_from_args(ns)
         t0 = time.perf_counter()
-        results = collect(settings, ns.out, ns.workers, ns.resume)
-    except (CollectError, ValueError) as exc:
+        results = collect(settings, ns.out, ns.workers, ns.resume, ns.backend, ns.ray_address)
+    except (CollectError, BackendError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     wall = time.perf_counter() - t0

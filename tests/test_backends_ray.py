@@ -117,3 +117,20 @@ def test_worker_that_keeps_dying_is_recorded_as_error(local_ray: None, tmp_path:
     assert "died" in by_seed[1].error.lower(), by_seed[1].error
     assert by_seed[1].steps == 0 and not by_seed[1].success
     assert by_seed[0].error == by_seed[2].error == ""
+
+
+@pytest.mark.slow
+def test_collect_on_ray_matches_local(local_ray: None, tmp_path: Path) -> None:
+    """``qvalue.collect --backend ray`` writes the same trees as the local backend."""
+    from qvalue.collect import load_trees
+    from qvalue.collect import main as collect_main
+
+    args = ["--env", "harness/KeyChest-v0", "--iterations", "15", "--k", "3", "--depth", "8"]
+    trees = {}
+    for backend in ("local", "ray"):
+        out = tmp_path / backend
+        argv = [*args, "--tasks", "2", "--workers", "2", "--out", str(out), "--backend", backend]
+        assert collect_main(argv) == 0
+        nodes = load_trees(out)
+        trees[backend] = sorted(json.dumps(n, sort_keys=True) for n in nodes)
+    assert trees["local"] == trees["ray"] and trees["local"]
