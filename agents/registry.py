@@ -19,6 +19,16 @@ AGENTS.register("scripted", "agents.baselines:ScriptedAgent", "fixed action list
 AGENTS.register(
     "react", "agents.react:ReActAgent", "ReAct (Thought/Action) over an LLM policy (--policy)"
 )
+AGENTS.register(
+    "react-rubric",
+    "qvalue.rubric_agent:make_react_rubric",
+    "ReAct proposer + rubric scorer (template checks, or generator/judge models), argmax",
+)
+AGENTS.register(
+    "react-q-rubric",
+    "qvalue.rubric_agent:make_react_q_rubric",
+    "ReAct proposer + Q scorer + rubric scorer, z-normalised weighted sum, argmax",
+)
 
 # Agents of the default suite (python -m harness.run with no arguments), in order.
 DEFAULT_AGENTS: tuple[str, ...] = ("random", "expert")
