@@ -1,14 +1,15 @@
 """Scorer composition: per-state normalisation of each scorer's scores, then a weighted sum.
 
 Rule (``norm="z"``, the default): for one state, each scorer's scores over that state's
-candidates are z-scored, ``(x - mean) / std`` (population std; a constant row, std below
-1e-9, becomes all zeros, so a scorer that cannot tell the candidates apart has no say); the
-combined score is ``sum_s weight_s * z_s``. This is invariant to adding a constant to one
-scorer's scores and to scaling them by a positive factor, so scorers on different scales (a Q
-model's logits, a rubric's weighted verdicts) mix by their weights alone. ``norm="minmax"``
-maps each row to [0, 1] instead (constant rows to 0); it is invariant to the same changes but
-more sensitive to one outlying candidate. Weights come from the agent options
-(``q_weight``, ``rubric_weight``) or ``ComposedScorer(parts=[(scorer, weight), ...])``.
+candidates are z-scored, ``(x - mean) / std`` (population std). A constant row (spread at
+most 1e-12 of its largest magnitude) becomes all zeros, so a scorer that cannot tell the
+candidates apart has no say. The combined score is ``sum_s weight_s * z_s``. It is
+invariant to adding a constant to one scorer's scores and to scaling them by a positive
+factor, so scorers on different scales (a Q model's logits, a rubric's weighted verdicts)
+mix by their weights alone. ``norm="minmax"`` maps each row to [0, 1] instead (constant
+rows to 0); it has the same invariances but is more sensitive to one outlying candidate.
+Weights come from the agent options (``q_weight``, ``rubric_weight``) or
+``ComposedScorer(parts=[(scorer, weight), ...])``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 from qvalue.base import Scorer, State
 
 NORMS = ("z", "minmax")
-EPS = 1e-9
+EPS = 1e-12
 
 
 def normalise(row: Sequence[float], norm: str = "z") -> list[float]:
@@ -32,11 +33,12 @@ def normalise(row: Sequence[float], norm: str = "z") -> list[float]:
     x = np.asarray(row, dtype=float)
     if x.size == 0:
         return []
+    tiny = EPS * max(1.0, float(np.abs(x).max()))
     if norm == "z":
         sd = float(x.std())
-        return [0.0] * x.size if sd < EPS else ((x - x.mean()) / sd).tolist()
+        return [0.0] * x.size if sd <= tiny else ((x - x.mean()) / sd).tolist()
     span = float(x.max() - x.min())
-    return [0.0] * x.size if span < EPS else ((x - x.min()) / span).tolist()
+    return [0.0] * x.size if span <= tiny else ((x - x.min()) / span).tolist()
 
 
 def combine(

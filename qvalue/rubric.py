@@ -76,7 +76,7 @@ def template_rubric(env_id: str) -> Rubric:
 
 # --- parsing model output ---------------------------------------------------------------------
 _WEIGHT = re.compile(
-    r"[\(\[\{]?\s*(?:weight|importance|w)\s*[:=]?\s*([0-9]*\.?[0-9]+)\s*(%?)\s*[\)\]\}]?",
+    r"[\(\[\{]?\s*\b(?:weight|importance|w)\b\s*[:=]?\s*(-?[0-9]*\.?[0-9]+)\s*(%?)\s*[\)\]\}]?",
     re.I,
 )
 _PCT = re.compile(r"[\(\[]\s*([0-9]*\.?[0-9]+)\s*%\s*[\)\]]")
@@ -172,7 +172,7 @@ def parse_rubric(text: str, max_criteria: int = MAX_CRITERIA) -> list[tuple[str,
             difflib.SequenceMatcher(
                 None, key, re.sub(r"[^a-z0-9]+", " ", s.lower()).strip()
             ).ratio()
-            > 0.9
+            > 0.95
             for s, _ in seen
         )
         if not dup:

@@ -298,9 +298,14 @@ def tg_explores(s: State, a: str) -> bool | None:
 
 
 def tg_no_routine_loop(s: State, a: str) -> bool | None:
+    """look/inventory: violated when one was already done at this place (never a plus)."""
     if a.strip().lower() not in _ROUTINE:
         return None
-    return not (s.history and s.history[-1].action.strip().lower() == a.strip().lower())
+    here = place(s.observation)
+    done = any(
+        t.action.strip().lower() in _ROUTINE and place(t.observation) == here for t in s.history
+    )
+    return False if done else None
 
 
 # family -> [(id, text, weight, check)]
@@ -357,7 +362,12 @@ TEMPLATES: dict[str, list[tuple[str, str, float, Check]]] = {
             0.5,
             tg_explores,
         ),
-        ("no_routine_loop", "Do not repeat look/inventory back to back.", 0.5, tg_no_routine_loop),
+        (
+            "no_routine_loop",
+            "Do not look or take inventory again where it was already done.",
+            0.5,
+            tg_no_routine_loop,
+        ),
     ],
 }
 
