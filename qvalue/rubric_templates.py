@@ -209,10 +209,23 @@ def ws_option(s: State, a: str) -> bool | None:
     return _in_task(arg, s.task)
 
 
+def ws_on_page(s: State, a: str) -> bool | None:
+    """search only on the search page; click only what the page shows."""
+    verb, arg = verb_arg(a)
+    fields = [f.lower() for f in _fields(s.observation)]
+    if verb == "search":
+        return "search" in fields
+    if verb == "click":
+        return arg.strip().lower() in fields
+    return None
+
+
 def ws_buy_after_options(s: State, a: str) -> bool | None:
     verb, arg = verb_arg(a)
     if verb != "click" or arg.lower() != "buy now":
         return None
+    if not _on_product_page(s.observation):
+        return False
     page = [x.lower() for x in _fields(s.observation)]
     wanted = {x for x in page if x and x not in _NAV and len(x) < 40 and _in_task(x, s.task)}
     wanted -= {"size", "color"}
@@ -311,6 +324,12 @@ def tg_no_routine_loop(s: State, a: str) -> bool | None:
 # family -> [(id, text, weight, check)]
 TEMPLATES: dict[str, list[tuple[str, str, float, Check]]] = {
     "webshop": [
+        (
+            "on_page",
+            "Search only on the search page; click only a button the page shows.",
+            1.0,
+            ws_on_page,
+        ),
         ("search_type", "The search query names the requested product type.", 1.0, ws_search_type),
         ("options_match", "A chosen option is one the instruction asks for.", 1.0, ws_option),
         ("price_ok", "The clicked product's price is under the budget.", 1.0, ws_price),

@@ -173,6 +173,14 @@ def test_webshop_checks() -> None:
         ]
         == 1.0
     )
+    v = verdicts(env, State(TASK_WS, (), RESULTS, env), ["click[Buy Now]", "click[SEP]"])
+    assert v[0]["buy_after_options"] == 0.0 and v[0]["on_page"] == 0.0
+    assert v[1]["on_page"] == 0.0
+    search_page = State(TASK_WS, (), "WebShop [SEP] Instruction: [SEP] x [SEP] Search", env)
+    assert verdicts(env, search_page, ["search[t-shirt]"])[0]["on_page"] == 1.0
+    on_results = State(TASK_WS, (), RESULTS, env)
+    assert verdicts(env, on_results, ["search[t-shirt]"])[0]["on_page"] == 0.0
+    assert verdicts(env, on_results, ["click[Next >]"])[0]["on_page"] == 1.0
 
 
 def test_hotpotqa_checks() -> None:
