@@ -29,6 +29,16 @@ AGENTS.register(
     "qvalue.rerank:make_admissible_q",
     "k admissible actions reranked by a Q model (default: the bundled KeyChest MiniLM)",
 )
+AGENTS.register(
+    "react-rubric",
+    "qvalue.rubric_agent:make_react_rubric",
+    "ReAct proposer + rubric scorer (template checks, or generator/judge models), argmax",
+)
+AGENTS.register(
+    "react-q-rubric",
+    "qvalue.rubric_agent:make_react_q_rubric",
+    "ReAct proposer + Q scorer + rubric scorer, z-normalised weighted sum, argmax",
+)
 
 # Agents of the default suite (python -m harness.run with no arguments), in order.
 DEFAULT_AGENTS: tuple[str, ...] = ("random", "expert", "react", "admissible-q")
