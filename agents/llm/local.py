@@ -270,8 +270,25 @@ class LocalBackend:
         return True
 
     def generate(self, prompt: Prompt, **kw: Any) -> LLMResult:
-        """See ``LLM.generate``."""
-        return self.api().generate(prompt, **kw)
+        """See ``LLM.generate``; ``n`` above the server's slots is split into several calls."""
+        n = int(kw.pop("n", 1) or 1)
+        seed = kw.pop("seed", None)
+        parts: list[LLMResult] = []
+        while sum(len(r.completions) for r in parts) < n:
+            want = min(self.parallel, n - sum(len(r.completions) for r in parts))
+            part_seed = None if seed is None else int(seed) + len(parts)
+            parts.append(self.api().generate(prompt, n=want, seed=part_seed, **kw))
+            if not parts[-1].completions:
+                break
+        if len(parts) == 1:
+            return parts[0]
+        return LLMResult(
+            tuple(c for r in parts for c in r.completions),
+            input_tokens=sum(r.input_tokens for r in parts),
+            output_tokens=sum(r.output_tokens for r in parts),
+            latency_s=sum(r.latency_s for r in parts),
+            model=parts[0].model,
+        )
 
     def score_continuations(self, prompt: Prompt, continuations: Sequence[str]) -> list[float]:
         """See ``LLM.score_continuations``."""
