@@ -330,4 +330,3 @@ class ReActAgent:
             )
             for a, e in ranked[:k]
         ]
-
