@@ -333,8 +333,3 @@ class ReActAgent:
             )
             for a, e in ranked[:k]
         ]
-
-
-def make_react(**options: Any) -> ReActAgent:
-    """Factory for the agent registry (options: see ReActAgent)."""
-    return ReActAgent(**options)
