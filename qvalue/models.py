@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,17 @@ def resolve_path(spec: str) -> Path | None:
     return Path(spec)
 
 
+_LOAD_LOCK = threading.Lock()
+
+
 def load_scorer(spec: str, device: str = "auto", name: str = "") -> Scorer:
-    """A scorer from a model dir, ``bundled:NAME`` or ``module:factory``."""
+    """A scorer from a model dir, ``bundled:NAME`` or ``module:factory`` (thread-safe: the
+    first lazy import of transformers from two worker threads at once can fail)."""
+    with _LOAD_LOCK:
+        return _load_scorer(spec, device, name)
+
+
+def _load_scorer(spec: str, device: str, name: str) -> Scorer:
     if not spec:
         raise ValueError(
             "no scorer given: pass a trained Q model dir (python -m qvalue.train), "
