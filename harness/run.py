@@ -160,6 +160,7 @@ def build_config(ns: argparse.Namespace) -> RunConfig:
 def default_suite(cfg: RunConfig) -> tuple[RunConfig, dict[str, int]]:
     """Fill in envs/agents of the default suite; returns per-env episode counts."""
     counts: dict[str, int] = {}
+    is_suite = (not cfg.envs and not cfg.agents) or cfg.suite
     if not cfg.envs:
         for s in ENV_TABLE:
             why = missing(s)
@@ -170,7 +171,7 @@ def default_suite(cfg: RunConfig) -> tuple[RunConfig, dict[str, int]]:
                 continue
             counts[s.id] = s.default_episodes
         cfg = replace(cfg, envs=tuple(counts))
-    if (not cfg.envs and not cfg.agents) or cfg.suite:
+    if is_suite:
         steps = SUITE_MAX_STEPS if cfg.max_steps == RunConfig.max_steps else cfg.max_steps
         cfg = replace(cfg, suite=True, max_steps=steps)
         only = "; ".join(f"{a} only on {', '.join(e)}" for a, e in SUITE_AGENT_ENVS.items())
