@@ -43,7 +43,8 @@ AGENTS.register(
 # Agents of the default suite (python -m harness.run with no arguments), in order.
 DEFAULT_AGENTS: tuple[str, ...] = ("random", "expert", "react", "admissible-q")
 # In the default suite these agents run only on these envs (time budget: the embedded LLM
-# takes 1-4 s a step on 2 cores (WebShop pages are long: ~80 s an episode); the bundled Q model was trained on KeyChest only).
+# takes 1-4 s a step on 2 cores, ~80 s a WebShop episode; the bundled Q model was trained on
+# KeyChest only).
 SUITE_AGENT_ENVS: dict[str, tuple[str, ...]] = {
     "react": ("harness/KeyChest-v0", "harness/HotPotQASynth-v0"),
     "admissible-q": ("harness/KeyChest-v0",),
