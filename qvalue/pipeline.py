@@ -40,6 +40,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     g.add_argument("--rollout", default="random", choices=["policy", "random", "mix"])
     g.add_argument("--proposer", default="admissible", help="'admissible' or an agent (react)")
     g.add_argument("--policy", default="", help="policy spec for LLM proposers (e.g. local)")
+    g.add_argument(
+        "--eval-proposer",
+        default="",
+        help="candidates of the Q agent at eval (default: --proposer); react = the policy's",
+    )
     g.add_argument("--workers", type=int, default=1)
     g = p.add_argument_group("pairs and training")
     g.add_argument("--margin", type=float, default=0.1)
@@ -116,7 +121,8 @@ def stage_eval(ns: argparse.Namespace, out: Path) -> tuple[str, str, list[Any]]:
     from harness.run import check_names, default_suite, execute
 
     base = ns.base_agent or ("react" if ns.proposer == "react" else "random")
-    q_opts = {"scorer": str(out / "model"), "proposer": ns.proposer, "k": ns.eval_k or ns.k}
+    proposer = ns.eval_proposer or ns.proposer
+    q_opts = {"scorer": str(out / "model"), "proposer": proposer, "k": ns.eval_k or ns.k}
     run_dir = out / "eval"
     cfg = RunConfig(
         envs=tuple(ns.env),

@@ -24,6 +24,6 @@ def test_compare_pairs_by_seed_and_later_dirs_win(tmp_path: Path) -> None:
     b.append(_rec("q", 3, True, 1.0), [])  # a rerun of seed 3 in a later dir
     table = compare([str(tmp_path / "a"), str(tmp_path / "b")], "base", "q")
     row = table.iloc[0]
-    assert row["seeds"] == 4 and row["success_other"] == 0.75 and row["success_base"] == 0.0
+    assert row["seeds"] == 4 and row["success_q"] == 0.75 and row["success_base"] == 0.0
     assert row["success_ci_low"] > 0 and row["success_diff"] == 0.75
     assert main([str(tmp_path / "nope"), "--base", "x", "--other", "y"]) == 2
