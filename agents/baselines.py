@@ -21,16 +21,19 @@ def fill_template(action: str, task: str) -> str:
 class RandomAgent:
     """Uniform over the admissible actions (or ``fallback`` when the env lists none).
 
-    Templates among them (``search[<query>]``) are filled with the task text.
+    Templates among them (``search[<query>]``) are filled with the task text. Each
+    ``sample_seed`` gives an independent stream for the same episode seed (0: the default).
     """
 
-    def __init__(self, fallback: str = "look") -> None:
+    def __init__(self, fallback: str = "look", sample_seed: int = 0) -> None:
         self.fallback = fallback
+        self.sample_seed = int(sample_seed)
         self._rng = np.random.default_rng(0)
 
     def reset(self, task: str, seed: int) -> None:
-        """Seed the agent's own generator from the episode seed."""
-        self._rng = np.random.default_rng([seed, 0x5EED])
+        """Seed the agent's own generator from the episode seed (and ``sample_seed``)."""
+        extra = [self.sample_seed] if self.sample_seed else []
+        self._rng = np.random.default_rng([seed, 0x5EED, *extra])
 
     def act(self, step: Step) -> Decision:
         """A uniformly drawn admissible action."""

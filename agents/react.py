@@ -93,6 +93,7 @@ class ReActAgent:
         thought_chars: int = 100,
         max_obs_chars: int = 1500,
         prompt_file: str = "",
+        sample_seed: int = 0,
         llm: LLM | None = None,
     ) -> None:
         if choice not in CHOICES:
@@ -109,6 +110,7 @@ class ReActAgent:
         self.show_actions, self.history_thoughts = show_actions, bool(history_thoughts)
         self.thought_chars, self.max_obs_chars = int(thought_chars), int(max_obs_chars)
         self.prompt_file = prompt_file
+        self.sample_seed = int(sample_seed)
         self._prompts: dict[str, PromptSet] = {}
         self._ep = _Episode()
         self.last_usage = Usage()
@@ -188,7 +190,8 @@ class ReActAgent:
         return "free"
 
     def _seed(self, step: Step, salt: int = 0) -> int:
-        return (self._ep.seed * 1_000_003 + step.t * 31 + salt) % (2**31)
+        base = self._ep.seed * 1_000_003 + self.sample_seed * 999_983
+        return (base + step.t * 31 + salt) % (2**31)
 
     # --- acting -----------------------------------------------------------------------------
     def act(self, step: Step) -> Decision:

@@ -48,6 +48,10 @@ class BadInput(Exception):
     """A user error: printed as one line, exit code 2."""
 
 
+INPUT_ERRORS: tuple[type[Exception], ...] = (BadInput, ConfigError, RunDirError)
+"""What harness.run reports as a one-line error (exit 2); callers that drive it reuse this."""
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The CLI flags (all optional)."""
     p = argparse.ArgumentParser(

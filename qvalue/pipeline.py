@@ -6,7 +6,8 @@
 4. base agent vs Q-guided agent on the TEST split with the same seeds, through harness.run's
    functions (``<out>/eval``: episodes, leaderboard; merged into ``--leaderboard``);
 5. a paired bootstrap over shared seeds of the success and reward differences, and optional
-   pass@k of the base agent (oracle headroom), in ``<out>/comparison.json`` / ``.csv``.
+   pass@k / best-of-k reward of the base agent sampled at ``--passk-temperature`` (oracle
+   headroom, ``qvalue.passk`` into ``<out>/passk``), in ``<out>/comparison.json`` / ``.csv``.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.run import INPUT_ERRORS
 from qvalue.collect import CollectError, collect, settings_from_args
 from qvalue.collect import parse_args as collect_args
-from qvalue.stats import paired_bootstrap, pass_at_k
+from qvalue.passk import parse_args as passk_args
+from qvalue.stats import paired_bootstrap
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -61,6 +64,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     g.add_argument("--q-agent", default="react-q")
     g.add_argument("--eval-k", type=int, default=0, help="candidates at eval (default: --k)")
     g.add_argument("--passk", type=int, default=0, help="base-agent pass@k episodes per seed")
+    g.add_argument("--passk-temperature", type=float, default=1.0,
+                   help="sampling temperature of the pass@k episodes")  # fmt: skip
     g.add_argument("--leaderboard", default="results/leaderboard.csv")
     return p.parse_args(argv)
 
@@ -172,44 +177,16 @@ def _mean(x: list[float]) -> float:
     return sum(x) / len(x) if x else float("nan")
 
 
-def passk(ns: argparse.Namespace, base: str, k: int) -> dict[str, float]:
-    """pass@k of the base agent per env: k episodes per test seed, agent reseeded each time."""
-    import gymnasium as gym
+def passk(ns: argparse.Namespace, out: Path, base: str, k: int) -> dict[str, dict[str, Any]]:
+    """Oracle headroom of the base agent per env (``qvalue.passk`` into ``<out>/passk``)."""
+    from qvalue.passk import headroom, run_samples
 
-    from agents.registry import make_agent
-    from harness.runner import EpisodeJob, play_episode
-
-    out = {}
-    for env_id in ns.env:
-        env = gym.make(env_id)
-        agent = make_agent(base, {"policy": ns.policy} if ns.policy else {})
-        wins = []
-        for i in range(ns.episodes):
-            seed = ns.eval_seed + i
-            runs = []
-            for j in range(k):
-                res = play_episode(
-                    env, _Reseeded(agent, j), EpisodeJob(env_id, base, seed), "test", ns.max_steps
-                )
-                runs.append(res.record.success)
-            wins.append(runs)
-        env.close()
-        out[env_id] = pass_at_k(wins)
-    return out
-
-
-class _Reseeded:
-    """Passes ``seed + offset * 1_000_003`` to the inner agent's reset (a new sample, same task)."""
-
-    def __init__(self, inner: Any, offset: int) -> None:
-        self.inner, self.offset = inner, offset
-        self.wants_expert = getattr(inner, "wants_expert", False)
-
-    def reset(self, task: str, seed: int) -> None:
-        self.inner.reset(task, seed + self.offset * 1_000_003)
-
-    def act(self, step: Any) -> Any:
-        return self.inner.act(step)
+    argv = [str(out / "passk"), "--envs", *ns.env, "--agent", base, "--k", str(k)]
+    argv += ["--episodes", str(ns.episodes), "--seed", str(ns.eval_seed)]
+    argv += ["--max-steps", str(ns.max_steps), "--policy", ns.policy, "--workers", str(ns.workers)]
+    argv += ["--temperature", str(ns.passk_temperature)]
+    pk = passk_args(argv)
+    return {row["env_id"]: row for row in headroom(run_samples(pk), base, ns.env)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -231,20 +208,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         t = time.perf_counter()
         base, q_agent, records = stage_eval(ns, out)
         times["eval_s"] = time.perf_counter() - t
+        rows = compare(records, base, q_agent, list(ns.env))
+        if ns.passk > 0:
+            t = time.perf_counter()
+            heads = passk(ns, out, base, ns.passk)
+            for row in rows:
+                head = heads[row["env_id"]]
+                row[f"base_pass_at_{ns.passk}"] = head[f"pass_at_{ns.passk}"]
+                row[f"base_best_of_{ns.passk}_reward"] = head[f"best_of_{ns.passk}_reward"]
+            times["passk_s"] = time.perf_counter() - t
     except (CollectError, ValueError, FileNotFoundError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # harness.run's own bad-input errors
-        if type(exc).__name__ in ("BadInput", "ConfigError", "RunDirError"):
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        raise
-    rows = compare(records, base, q_agent, list(ns.env))
-    if ns.passk > 0:
-        t = time.perf_counter()
-        for row, (_, v) in zip(rows, passk(ns, base, ns.passk).items(), strict=True):
-            row[f"base_pass_at_{ns.passk}"] = v
-        times["passk_s"] = time.perf_counter() - t
+    except INPUT_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     extra = {"argv": list(argv or sys.argv[1:]), "settings": vars(ns), "times_s": times}
     write_comparison(out, rows, {**extra, "pairs": meta, "model_card": card})
     return 0

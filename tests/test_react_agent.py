@@ -168,6 +168,19 @@ def test_seeds_differ_by_episode_and_step() -> None:
     assert len(set(seeds)) == 3
 
 
+def test_sample_seed_changes_seeds_and_zero_keeps_them() -> None:
+    def seeds(**kw: object) -> list[int]:
+        llm = FakeLLM()
+        a = agent(llm, **kw)
+        a.act(step(0))
+        a.act(step(1))
+        return [c["seed"] for c in llm.calls]
+
+    assert seeds() == seeds(sample_seed=0)
+    assert not set(seeds()) & set(seeds(sample_seed=1))
+    assert seeds(sample_seed=1) != seeds(sample_seed=2)
+
+
 def test_bad_options_fail_clearly() -> None:
     with pytest.raises(ValueError, match="choice"):
         ReActAgent(choice="maybe")
