@@ -14,6 +14,25 @@ class ConfigError(ValueError):
     """A config file or value that cannot be used; the message names the file and field."""
 
 
+def option_value(raw: str) -> Any:
+    """A CLI option value: JSON when it parses (``4``, ``true``, ``[1, 2]``), else the text."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def key_values(items: list[str], flag: str) -> dict[str, Any]:
+    """``["k=4", "name=x"]`` from a repeated ``flag`` as a dict of option values."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, eq, raw = item.partition("=")
+        if not eq or not key:
+            raise ConfigError(f"{flag} {item!r}: expected KEY=VALUE")
+        out[key] = option_value(raw)
+    return out
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything a run needs. ``episodes=None`` means each env's default-suite count."""

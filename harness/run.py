@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -27,7 +26,7 @@ from envs.base import closest, fingerprint
 from envs.registration import ENV_TABLE, missing, spec
 from harness import __version__
 from harness.backends import BackendError, make_backend
-from harness.config import ConfigError, RunConfig, from_mapping, load_toml
+from harness.config import ConfigError, RunConfig, from_mapping, load_toml, option_value
 from harness.leaderboard import (
     accumulate,
     episodes_frame,
@@ -109,11 +108,7 @@ def _parse_opts(items: list[str], what: str) -> dict[str, dict[str, Any]]:
         name, dot, key = target.rpartition(".")
         if not eq or not dot or not name or not key:
             raise BadInput(f"--{what}-opt {item!r}: expected NAME.KEY=VALUE")
-        try:
-            value: Any = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        out.setdefault(name, {})[key] = value
+        out.setdefault(name, {})[key] = option_value(raw)
     return out
 
 

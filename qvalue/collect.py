@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from harness.backends import BackendError, describe, make_backend
+from harness.config import key_values
 from qvalue.mcts import MCTS, ROLLOUTS, MCTSConfig, tree_records
 
 TASKS_FILE = "tasks.jsonl"
@@ -281,19 +282,6 @@ def load_trees(run_dir: str | Path) -> list[dict[str, Any]]:
     return nodes
 
 
-def _kv(items: list[str], flag: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, eq, raw = item.partition("=")
-        if not eq or not key:
-            raise CollectError(f"{flag} {item!r}: expected KEY=VALUE")
-        try:
-            out[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key] = raw
-    return out
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """CLI flags."""
     p = argparse.ArgumentParser(prog="python -m qvalue.collect", description=__doc__)
@@ -344,8 +332,8 @@ def settings_from_args(ns: argparse.Namespace) -> CollectSettings:
         ns.proposer,
         ns.policy,
         ns.seed,
-        _kv(ns.env_opt, "--env-opt"),
-        _kv(ns.proposer_opt, "--proposer-opt"),
+        key_values(ns.env_opt, "--env-opt"),
+        key_values(ns.proposer_opt, "--proposer-opt"),
     )
 
 

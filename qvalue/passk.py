@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.config import key_values
 from harness.run import INPUT_ERRORS
 from qvalue.stats import pass_at_k
 
@@ -41,21 +42,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _opts(items: list[str]) -> dict[str, Any]:
-    import json
-
-    out: dict[str, Any] = {}
-    for item in items:
-        key, eq, raw = item.partition("=")
-        if not eq or not key:
-            raise ValueError(f"--agent-opt {item!r}: expected KEY=VALUE")
-        try:
-            out[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key] = raw
-    return out
-
-
 def run_samples(ns: argparse.Namespace) -> list[list[Any]]:
     """``k`` harness runs (sample_seed 0..k-1); their records, one list per sample."""
     from agents.registry import AGENTS, accepted_kwargs
@@ -67,7 +53,7 @@ def run_samples(ns: argparse.Namespace) -> list[list[Any]]:
             f"agent {ns.agent!r} takes no sample_seed option, so its k episodes of a seed "
             "would be identical; pass@k needs an agent that samples (react, random)"
         )
-    opts = {**_opts(ns.agent_opt), "temperature": ns.temperature}
+    opts = {**key_values(ns.agent_opt, "--agent-opt"), "temperature": ns.temperature}
     samples = []
     for j in range(ns.k):
         out = Path(ns.out) / f"sample{j}"
