@@ -34,9 +34,9 @@ from agents.llm.spec import PolicySpec, PolicySpecError, close_policies, get_pol
             PolicySpec("openai", "llama", "http://host:8000/v1"),
         ),
         (
-            "openai:m@https://u:p@host/v1?timeout=5&mode=completion",
+            "openai:m@https://host/v1?timeout=5&mode=completion",
             PolicySpec(
-                "openai", "m", "https://u:p@host/v1", (("timeout_s", 5.0), ("mode", "completion"))
+                "openai", "m", "https://host/v1", (("timeout_s", 5.0), ("mode", "completion"))
             ),
         ),
         ("hf:/models/tiny", PolicySpec("hf", "/models/tiny")),
@@ -63,6 +63,12 @@ def test_parse_spec(text: str, expected: PolicySpec) -> None:
 def test_parse_spec_errors(text: str, message: str) -> None:
     with pytest.raises(PolicySpecError, match=message):
         parse_spec(text)
+
+
+def test_credentials_in_a_url_are_refused_without_echoing_them() -> None:
+    with pytest.raises(PolicySpecError, match="key_env") as err:
+        parse_spec("openai:m@http://user:s3cr3t-pass@host:8000/v1?bogus=1")
+    assert "s3cr3t" not in str(err.value) and "***@host" in str(err.value)
 
 
 def test_shared_instance_per_spec_across_threads() -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from agents.llm.base import LLM
+from agents.llm.base import LLM, redact
 
 KINDS = ("local", "openai", "hf")
 USAGE = "use local, local:PATH.gguf, openai:MODEL[@BASE_URL], or hf:PATH_OR_ID"
@@ -74,6 +74,11 @@ _OPENAI = re.compile(r"^(?P<model>[^@]+?)(?:@(?P<url>https?://.+))?$")
 def parse_spec(text: str) -> PolicySpec:
     """Parse a policy spec string (see the module docstring); raises PolicySpecError."""
     text = (text or "local").strip()
+    if redact(text, []) != text:
+        raise PolicySpecError(
+            f"policy {redact(text, [])!r}: credentials in a URL would be stored with the run; "
+            "put the key in an environment variable and name it with ?key_env=VAR"
+        )
     head, query = text, ""
     if "?" in text:
         head, _, query = text.rpartition("?")
