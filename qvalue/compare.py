@@ -1,8 +1,14 @@
 """``python -m qvalue.compare``: paired comparison of two agents across run dirs (same seeds).
 
-Reads ``episodes.jsonl`` of every run dir given (later dirs win on the same episode) and
-prints/writes, per env, the pipeline's comparison rows (``qvalue.pipeline.compare``): both
-success rates and mean rewards with the paired-bootstrap 95% CI of the differences.
+Reads every run dir given (``episodes.jsonl``, or the ``episodes.csv`` that ``results/`` keeps;
+later dirs win on the same episode) and prints/writes, per env, the pipeline's comparison rows
+(``qvalue.pipeline.compare``): both success rates and mean rewards with the paired-bootstrap
+95% CI of the differences.
+
+``DIR=NAME`` names the (single) agent of a run dir: several dirs given the same name are
+independent samples of one agent (``qvalue.passk``'s ``sample<j>`` runs), and each seed's
+success and reward are their mean over the samples, e.g. ``--base react-t1`` with
+``passk/sample0=react-t1 passk/sample1=react-t1``.
 """
 
 from __future__ import annotations
@@ -10,7 +16,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -19,9 +27,67 @@ from harness.store import RunStore
 from qvalue.pipeline import compare as compare_records
 
 
-def compare(run_dirs: Sequence[str], base: str, other: str) -> pd.DataFrame:
+@dataclass(frozen=True)
+class SeedMean:
+    """One seed of an agent sampled several times: mean success and reward over the samples."""
+
+    env_id: str
+    agent: str
+    seed: int
+    success: float
+    total_reward: float
+    error: str = ""
+
+
+def split_arg(arg: str) -> tuple[str, str]:
+    """``DIR`` or ``DIR=NAME`` -> (dir, name or '')."""
+    d, eq, name = arg.rpartition("=")
+    return (d, name) if eq and d else (arg, "")
+
+
+def _episodes(run_dir: str) -> list[Any]:
+    if (Path(run_dir) / "episodes.jsonl").exists():
+        return list(RunStore(run_dir).load())
+    frame = pd.read_csv(Path(run_dir) / "episodes.csv", keep_default_na=False)
+    return [
+        SeedMean(r.env_id, r.agent, int(r.seed), float(r.success), float(r.total_reward), r.error)
+        for r in frame.itertuples()
+    ]
+
+
+def load(runs: Sequence[str]) -> list[Any]:
+    """The records of ``runs`` (``DIR`` or ``DIR=NAME``), named samples averaged per seed."""
+    plain: dict[tuple[str, str, int], Any] = {}
+    named: dict[tuple[str, str, int], list[Any]] = {}
+    for arg in runs:
+        run_dir, name = split_arg(arg)
+        episodes = _episodes(run_dir)
+        agents = {r.agent for r in episodes}
+        if name and len(agents) > 1:
+            raise ValueError(
+                f"{run_dir}={name}: the run holds {len(agents)} agents; name one-agent runs"
+            )
+        for r in episodes:
+            if name:
+                named.setdefault((r.env_id, name, r.seed), []).append(r)
+            else:
+                plain[(r.env_id, r.agent, r.seed)] = r
+    for (env_id, name, seed), recs in named.items():
+        n = len(recs)
+        plain[(env_id, name, seed)] = SeedMean(
+            env_id,
+            name,
+            seed,
+            sum(float(r.success) for r in recs) / n,
+            sum(float(r.total_reward) for r in recs) / n,
+            "; ".join(r.error for r in recs if r.error),
+        )
+    return list(plain.values())
+
+
+def compare(runs: Sequence[str], base: str, other: str) -> pd.DataFrame:
     """One row per env: paired seeds, rates, differences (``other`` - ``base``) and CIs."""
-    recs = list({r.key: r for d in run_dirs for r in RunStore(d).load()}.values())
+    recs = load(runs)
     envs = sorted({r.env_id for r in recs})
     return pd.DataFrame(compare_records(recs, base, other, envs))
 
@@ -29,16 +95,27 @@ def compare(run_dirs: Sequence[str], base: str, other: str) -> pd.DataFrame:
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point."""
     p = argparse.ArgumentParser(prog="python -m qvalue.compare", description=__doc__)
-    p.add_argument("runs", nargs="+", help="run dirs holding episodes.jsonl")
+    p.add_argument("runs", nargs="+", metavar="DIR[=NAME]", help="run dirs (episodes.jsonl/csv)")
     p.add_argument("--base", required=True)
     p.add_argument("--other", required=True)
     p.add_argument("--out", help="CSV to write")
     ns = p.parse_args(argv)
-    missing = [d for d in ns.runs if not (Path(d) / "episodes.jsonl").exists()]
+    missing = [
+        d
+        for d, _ in map(split_arg, ns.runs)
+        if not any((Path(d) / f).exists() for f in ("episodes.jsonl", "episodes.csv"))
+    ]
     if missing:
-        print(f"error: no episodes.jsonl in {', '.join(missing)}: pass run dirs", file=sys.stderr)
+        print(f"error: no episodes in {', '.join(missing)}: pass run dirs", file=sys.stderr)
         return 2
-    table = compare(ns.runs, ns.base, ns.other)
+    try:
+        table = compare(ns.runs, ns.base, ns.other)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if table.empty or not table["seeds"].any():
+        print(f"error: no seeds where both {ns.base!r} and {ns.other!r} ran", file=sys.stderr)
+        return 2
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if ns.out:
         write_csv(table, ns.out)
