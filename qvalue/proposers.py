@@ -8,7 +8,7 @@ factory receives ``policy`` and any other options it accepts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -66,6 +66,20 @@ def make_proposer(
             f"use '{ADMISSIBLE}' or an agent that proposes candidates"
         )
     return agent  # type: ignore[return-value]
+
+
+def proposal_usage(proposer: Proposer, cands: Sequence[Candidate]) -> tuple[int, int]:
+    """Policy tokens (input, output) of one ``propose`` call: the candidates' own counts
+    (``details["input_tokens"/"output_tokens"]``) when they carry them, else the proposer's
+    ``last_usage`` (the ReAct agent's), else zero."""
+    counted = [c for c in cands if "input_tokens" in c.details or "output_tokens" in c.details]
+    if counted:
+        return (
+            sum(int(c.details.get("input_tokens", 0)) for c in counted),
+            sum(int(c.details.get("output_tokens", 0)) for c in counted),
+        )
+    usage = getattr(proposer, "last_usage", None)
+    return int(getattr(usage, "input_tokens", 0)), int(getattr(usage, "output_tokens", 0))
 
 
 def reset_proposer(proposer: Proposer, task: str, seed: int) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from agents.base import Candidate, Decision, Step
 from qvalue.base import Proposer, Scorer, State
-from qvalue.proposers import ADMISSIBLE, make_proposer, reset_proposer
+from qvalue.proposers import ADMISSIBLE, make_proposer, proposal_usage, reset_proposer
 
 TASK_META = "task"
 BUNDLED_DEFAULT = "bundled:keychest-minilm"
@@ -50,8 +50,7 @@ class QRerankAgent:
             for c, s in zip(cands, scores, strict=True)
         )
         best = max(range(len(scored)), key=lambda i: (scores[i], -i))
-        tokens_in = sum(int(c.details.get("input_tokens", 0)) for c in cands)
-        tokens_out = sum(int(c.details.get("output_tokens", 0)) for c in cands)
+        tokens_in, tokens_out = proposal_usage(self.proposer, cands)
         thought = next((c.details.get("thought") for c in cands if c.details.get("thought")), None)
         return Decision(
             scored[best].action,

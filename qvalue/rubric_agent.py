@@ -27,6 +27,7 @@ from agents.base import Decision, Step
 from envs.base import ADMISSIBLE_ACTIONS
 from qvalue.base import Proposer, Scorer, State
 from qvalue.compose import ComposedScorer
+from qvalue.proposers import proposal_usage
 from qvalue.rubric_scorer import RubricScorer
 
 COMBINED = "combined"
@@ -62,7 +63,6 @@ class ComposedRerankAgent:
     def act(self, step: Step) -> Decision:
         """Propose, score in one batch, take the argmax; every candidate recorded."""
         cands = self.proposer.propose(_without_templates(step), self.k)
-        usage = getattr(self.proposer, "last_usage", None)
         meta: dict[str, Any] = {
             "k": self.k,
             "scorers": self.scorer.weights,
@@ -78,7 +78,7 @@ class ComposedRerankAgent:
             from envs.base import fingerprint
 
             meta["rubric_digest"] = fingerprint(rubric)
-        tokens = (getattr(usage, "input_tokens", 0), getattr(usage, "output_tokens", 0))
+        tokens = proposal_usage(self.proposer, cands)
         if not cands:
             fallback = getattr(self.proposer, "act", None)
             if callable(fallback):

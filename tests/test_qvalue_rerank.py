@@ -105,3 +105,20 @@ def test_react_q_takes_any_agent_with_propose_as_proposer() -> None:
     d = agent.act(Step(0, "o", {"task": "t", "admissible_actions": ["a", "b", "c", "d"]}, ()))
     assert d.action == "b" and len(d.candidates) == 3
     assert (d.input_tokens, d.output_tokens, d.thought) == (30, 6, "think")
+
+
+def test_react_q_counts_the_react_proposers_policy_tokens() -> None:
+    from agents.react import ReActAgent
+    from tests.fakes_llm import FakeLLM
+
+    replies = ["Thought: a.\nAction: take key", "Thought: b.\nAction: look"]
+    llm = FakeLLM(replies)
+    react = ReActAgent(llm=llm, propose_mode="sample")  # type: ignore[arg-type]
+    agent = QRerankAgent(react, FakeTableScorer({"look": 1.0}, "q"), k=2)
+    agent.reset("Take the key.", 0)
+    info = {"task": "Take the key.", "admissible_actions": ["take key", "look", "go north"]}
+    d = agent.act(Step(0, "You see a key.", info, (), "harness/KeyChest-v0"))
+    assert d.action == "look"
+    # one sampling request of n replies: the fake bills 100 prompt and 10 tokens per reply
+    (call,) = llm.calls
+    assert (d.input_tokens, d.output_tokens) == (100, 10 * call["n"])
