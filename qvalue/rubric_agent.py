@@ -7,37 +7,27 @@ every scorer's raw score and the combined one in ``scores``, and each criterion'
 ``details["verdicts"]``; the first step's ``meta`` holds the task and the whole rubric, later
 steps its digest.
 
-Envs whose admissible actions are templates (WebShop's ``search[<query>]``) get candidates
-proposed as free text (the step is passed on without its admissible list), so a proposal is
-a real query rather than the placeholder.
+Candidates come from the proposer exactly as ``react-q`` gets them (for WebShop's
+``search[<query>]`` template, the ReAct proposer fills in the task text), so the rubric rows
+differ from ``react-q`` only in how the same kind of candidates are scored.
 
-Integration seam (for the lead): ``react-q-rubric`` loads its Q scorer with
-``qvalue.models.load_scorer(spec, device=...)`` through ``importlib``, from the Q-value
-branch; until that branch is merged, a ``module:factory`` scorer spec is accepted as well.
+``react-q-rubric`` loads its Q scorer with ``qvalue.models.load_scorer(spec, device=...)``;
+a ``module:factory`` scorer spec is accepted as well.
 """
 
 from __future__ import annotations
 
 import importlib
-import re
 from dataclasses import replace
 from typing import Any
 
 from agents.base import Decision, Step
-from envs.base import ADMISSIBLE_ACTIONS
 from qvalue.base import Proposer, Scorer, State
 from qvalue.compose import ComposedScorer
 from qvalue.proposers import proposal_usage
 from qvalue.rubric_scorer import RubricScorer
 
 COMBINED = "combined"
-_TEMPLATE = re.compile(r"<[a-z_ ]+>")
-
-
-def _without_templates(step: Step) -> Step:
-    if not any(_TEMPLATE.search(a) for a in step.admissible_actions):
-        return step
-    return replace(step, info={**dict(step.info), ADMISSIBLE_ACTIONS: []})
 
 
 class ComposedRerankAgent:
@@ -62,7 +52,7 @@ class ComposedRerankAgent:
 
     def act(self, step: Step) -> Decision:
         """Propose, score in one batch, take the argmax; every candidate recorded."""
-        cands = self.proposer.propose(_without_templates(step), self.k)
+        cands = self.proposer.propose(step, self.k)
         meta: dict[str, Any] = {
             "k": self.k,
             "scorers": self.scorer.weights,
