@@ -20,8 +20,13 @@ $C $R/eval_reactprop $R/eval_reactprop_seed0 $T1_HP $T1_WS --base react-t1 --oth
   --out $Q/react_t1_vs_react_q.csv
 # the pipeline's variant: react-q over k=4 random admissible candidates (no LLM at eval)
 $C $R/eval --base react --other react-q --out $Q/react_vs_q_admissible_proposer.csv
-# rubrics, against react and react-q, on the same seeds
+# rubrics, against react and react-q, on the same seeds (exploratory and confirmatory sets)
+CONF="$R/confirm_seeds40_119 $R/confirm_react-rubric $R/confirm_react-q-rubric"
 for agent in react-rubric react-q-rubric; do
-  $C $EXPL --base react --other $agent --out $Q/react_vs_$(echo $agent | tr - _).csv
-  $C $EXPL --base react-q --other $agent --out $Q/react_q_vs_$(echo $agent | tr - _).csv
+  name=$(echo $agent | tr - _)
+  for base in react react-q; do
+    b=$(echo $base | tr - _)
+    $C $EXPL --base $base --other $agent --out $Q/${b}_vs_$name.csv
+    $C $CONF --base $base --other $agent --out $Q/confirm_${b}_vs_$name.csv
+  done
 done
