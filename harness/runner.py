@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +19,7 @@ import gymnasium as gym
 
 from agents.base import Agent, Decision, Step, Turn, wants_expert
 from envs.base import INVALID_ACTION, SPLIT, TASK, TASK_ID, WON
-from harness.backends import Backend, LocalBackend
+from harness.backends import Backend, LocalBackend, describe
 from harness.records import EpisodeRecord, StepRecord
 
 METRICS = "metrics"
@@ -150,12 +149,6 @@ def error_record(job: EpisodeJob, split: str, error: str, wall_s: float) -> Epis
     )
 
 
-def _describe(exc: BaseException) -> str:
-    tb = traceback.extract_tb(exc.__traceback__)
-    where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
-    return f"{type(exc).__name__}: {exc}{where}"
-
-
 @dataclass(frozen=True)
 class Limits:
     """Time limits of one episode, in seconds."""
@@ -189,7 +182,7 @@ class Worker:
                 self.agents[job.agent] = agent
                 box["result"] = play_episode(env, agent, job, split, max_steps, progress)
             except BaseException as exc:
-                box["error"] = _describe(exc)
+                box["error"] = describe(exc)
 
         thread = threading.Thread(target=body, name=f"episode-{job.seed}", daemon=True)
         thread.start()
