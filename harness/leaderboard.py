@@ -7,11 +7,11 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from harness import __version__
 from harness.records import EpisodeRecord
+from harness.stats import bootstrap_ci
 
 EPISODE_COLUMNS = [
     "env_id",
@@ -47,7 +47,6 @@ LEADERBOARD_COLUMNS = [
     "harness_version",
     "git_commit",
 ]
-BOOTSTRAP_SAMPLES = 2000
 
 
 def episodes_frame(records: Sequence[EpisodeRecord]) -> pd.DataFrame:
@@ -61,22 +60,6 @@ def episodes_frame(records: Sequence[EpisodeRecord]) -> pd.DataFrame:
     if rows:
         df = df.sort_values(["env_id", "agent", "seed"], kind="stable").reset_index(drop=True)
     return df
-
-
-def bootstrap_ci(
-    values: Sequence[float] | np.ndarray,
-    seed: int = 0,
-    level: float = 0.95,
-    samples: int = BOOTSTRAP_SAMPLES,
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean (NaNs for no data)."""
-    x = np.asarray(values, dtype=float)
-    if x.size == 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    means = x[rng.integers(0, x.size, size=(samples, x.size))].mean(axis=1)
-    alpha = (1.0 - level) / 2
-    return float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
 
 
 def git_commit(path: str | Path | None = None) -> str:

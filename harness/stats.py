@@ -1,4 +1,4 @@
-"""Small statistics shared by reports and the Q-value work: paired bootstrap, correlation."""
+"""Small statistics shared by leaderboards, reports and the Q-value work: bootstrap, Pearson."""
 
 from __future__ import annotations
 
@@ -6,14 +6,30 @@ from collections.abc import Sequence
 
 import numpy as np
 
-PAIRED_SAMPLES = 2000
+BOOTSTRAP_SAMPLES = 2000
+
+
+def bootstrap_ci(
+    values: Sequence[float] | np.ndarray,
+    seed: int = 0,
+    level: float = 0.95,
+    samples: int = BOOTSTRAP_SAMPLES,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean (NaNs for no data)."""
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = x[rng.integers(0, x.size, size=(samples, x.size))].mean(axis=1)
+    alpha = (1.0 - level) / 2
+    return float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
 
 
 def paired_bootstrap(
     a: Sequence[float] | np.ndarray,
     b: Sequence[float] | np.ndarray,
     seed: int = 0,
-    samples: int = PAIRED_SAMPLES,
+    samples: int = BOOTSTRAP_SAMPLES,
     level: float = 0.95,
 ) -> tuple[float, float, float]:
     """Mean of ``a - b`` over paired items and its percentile bootstrap interval.
@@ -29,10 +45,7 @@ def paired_bootstrap(
     if x.size == 0:
         return float("nan"), float("nan"), float("nan")
     d = x - y
-    rng = np.random.default_rng(seed)
-    means = d[rng.integers(0, d.size, size=(samples, d.size))].mean(axis=1)
-    alpha = (1.0 - level) / 2
-    return float(d.mean()), float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
+    return float(d.mean()), *bootstrap_ci(d, seed, level, samples)
 
 
 def pearson(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> float:
