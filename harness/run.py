@@ -47,7 +47,7 @@ class BadInput(Exception):
     """A user error: printed as one line, exit code 2."""
 
 
-INPUT_ERRORS: tuple[type[Exception], ...] = (BadInput, ConfigError, RunDirError)
+INPUT_ERRORS: tuple[type[Exception], ...] = (BadInput, ConfigError, RunDirError, BackendError)
 """What harness.run reports as a one-line error (exit 2); callers that drive it reuse this."""
 
 
@@ -190,9 +190,9 @@ def check_names(cfg: RunConfig) -> None:
     """Unknown envs or agents, or envs missing their extra or data: a one-line BadInput."""
     if cfg.resume and not cfg.out:
         raise BadInput("--resume needs --out DIR: the run directory to continue")
-    ids = sorted(i for i in gym.registry if not i.startswith("harness/") or True)
     for env_id in cfg.envs:
         if env_id not in gym.registry:
+            ids = sorted(gym.registry)
             near = closest(env_id, [i for i in ids if i.startswith("harness/")] or ids)
             hint = f"; did you mean {', '.join(near)}?" if near else ""
             raise BadInput(f"unknown env {env_id!r}{hint} (python -m harness.run --list shows all)")
@@ -372,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"[run] report: {write_report([out], out)}", file=sys.stderr)
         else:
             print(f"[run] for a report: python -m harness.report {out}", file=sys.stderr)
-    except (BadInput, ConfigError, RunDirError, BackendError) as exc:
+    except INPUT_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
