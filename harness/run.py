@@ -282,7 +282,8 @@ def execute(cfg: RunConfig, counts: dict[str, int]) -> tuple[Path, list[EpisodeR
     out = Path(cfg.out or f"results/runs/{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}")
     store = RunStore(out)
     fps = env_fingerprints(cfg)  # makes each env once: bad env options fail before any write
-    done = {r.key for r in store.open(cfg.resume)}
+    previous = store.open(cfg.resume)
+    done = {r.key for r in previous}
     jobs = [j for j in plan(cfg, counts) if episode_key(j.env_id, j.agent, j.seed) not in done]
     commit = git_commit()
     store.write_config(
@@ -300,8 +301,7 @@ def execute(cfg: RunConfig, counts: dict[str, int]) -> tuple[Path, list[EpisodeR
         f"per env: {', '.join(f'{e}={n}' for e, n in counts.items())}",
         file=sys.stderr,
     )
-    _run_with_progress(cfg, store, jobs)
-    records = _latest(store.load())
+    records = _latest([*previous, *_run_with_progress(cfg, store, jobs)])
     frame = episodes_frame(records)
     write_csv(frame, out / "episodes.csv")
     board = leaderboard(frame, fps, commit)
@@ -316,11 +316,15 @@ def _latest(records: list[EpisodeRecord]) -> list[EpisodeRecord]:
     return list({r.key: r for r in records}.values())
 
 
-def _run_with_progress(cfg: RunConfig, store: RunStore, jobs: list[EpisodeJob]) -> None:
+def _run_with_progress(
+    cfg: RunConfig, store: RunStore, jobs: list[EpisodeJob]
+) -> list[EpisodeRecord]:
+    """Run ``jobs``, appending each result to ``store``; the new records, in that order."""
     from tqdm import tqdm
 
     limits = Limits(cfg.step_timeout_s, cfg.episode_timeout_s)
-    wins = n = 0
+    new: list[EpisodeRecord] = []
+    wins = 0
     bar = tqdm(total=len(jobs), unit="ep", dynamic_ncols=True, file=sys.stderr, disable=not jobs)
     # By module name (not __main__), so Ray workers unpickle the factories by reference.
     this = importlib.import_module("harness.run")
@@ -338,15 +342,17 @@ def _run_with_progress(cfg: RunConfig, store: RunStore, jobs: list[EpisodeJob]) 
     try:
         for res in results:
             store.append(res.record, res.steps)
-            n, wins = n + 1, wins + int(res.record.success)
+            new.append(res.record)
+            wins += int(res.record.success)
             bar.set_postfix_str(
-                f"success={wins / n:.2f}"
+                f"success={wins / len(new):.2f}"
                 + (f" last_error={res.record.error[:40]!r}" if res.record.error else "")
             )
             bar.update(1)
     finally:
         bar.close()
         backend.close()
+    return new
 
 
 def main(argv: Sequence[str] | None = None) -> int:
