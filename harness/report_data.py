@@ -16,7 +16,7 @@ import pandas as pd
 from harness.leaderboard import EPISODE_COLUMNS, LEADERBOARD_COLUMNS, episodes_frame, leaderboard
 from harness.records import EpisodeRecord
 from harness.stats import paired_bootstrap, pearson
-from harness.store import EPISODES, RunStore, trajectory_name
+from harness.store import EPISODES, RunStore
 
 UNKNOWN = "unknown"
 Steps = list[dict[str, Any]]
@@ -49,10 +49,8 @@ class Run:
 
     def trajectory(self, env_id: str, agent: str, seed: int) -> Steps | None:
         """The stored step lines of an episode; None when the file is missing or unreadable."""
-        path = self.path / "trajectories" / trajectory_name(env_id, agent, seed)
         try:
-            text = path.read_text(encoding="utf-8")
-            return [json.loads(x) for x in text.splitlines() if x.strip()]
+            return RunStore(self.path).trajectory(env_id, agent, seed)
         except (OSError, ValueError):
             return None
 
