@@ -189,8 +189,9 @@ class Worker:
         error = self._supervise(thread, progress, limits)
         if error is None and "result" in box:
             return box["result"]
-        self.envs.pop(job.env_id, None)
-        self.agents.pop(job.agent, None)
+        stale = [self.envs.pop(job.env_id, None), self.agents.pop(job.agent, None)]
+        if not thread.is_alive():  # a hung episode's thread may still be using them
+            _close(stale)
         return EpisodeResult(
             error_record(
                 job, split, error or box.get("error", "unknown"), time.perf_counter() - t0
@@ -214,11 +215,15 @@ class Worker:
 
     def close(self) -> None:
         """Close envs and agents that have ``close``."""
-        for obj in [*self.envs.values(), *self.agents.values()]:
-            close = getattr(obj, "close", None)
-            if callable(close):
-                with contextlib.suppress(Exception):
-                    close()
+        _close([*self.envs.values(), *self.agents.values()])
+
+
+def _close(objs: Sequence[object]) -> None:
+    for obj in objs:
+        close = getattr(obj, "close", None)
+        if callable(close):
+            with contextlib.suppress(Exception):
+                close()
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 
 from harness.run import main
+from harness.runner import EpisodeJob, Limits, Worker
+from tests.fakes import FakeCountEnv
 from tests.foundation_helpers import (
     HANG_ID,
     LONG_ID,
     RAISE_ID,
+    FakeRaisingAgent,
     records,
     register_fake_envs,
     trajectories,
@@ -99,3 +102,28 @@ def test_two_workers_match_one(tmp_path: Path) -> None:
     assert _run(tmp_path / "w2", *args, "--workers", "2") == 0
     assert records(tmp_path / "w1") == records(tmp_path / "w2")
     assert trajectories(tmp_path / "w1") == trajectories(tmp_path / "w2")
+
+
+def test_a_failed_episode_closes_the_env_and_agent_it_discards() -> None:
+    """The worker drops the env and agent of a failed episode and closes them (a hung one's
+    are left open: its thread may still use them); the next episode gets fresh ones."""
+    closed: list[str] = []
+
+    class Env(FakeCountEnv):
+        def close(self) -> None:
+            closed.append("env")
+
+    class Agent(FakeRaisingAgent):
+        def close(self) -> None:
+            closed.append("agent")
+
+    worker = Worker(lambda _: Env(raise_at=0), lambda _: Agent())
+    limits = Limits(step_s=30.0, episode_s=60.0)
+    first = worker.run(EpisodeJob("fake", "raising", 0), "test", 5, limits)
+    assert "fake env failure" in first.record.error
+    assert sorted(closed) == ["agent", "env"] and not worker.envs and not worker.agents
+    worker.make_env = lambda _: Env(n=1)
+    second = worker.run(EpisodeJob("fake", "raising", 1), "test", 5, limits)
+    assert second.record.error == "" and second.record.success
+    worker.close()
+    assert sorted(closed) == ["agent", "agent", "env", "env"]
