@@ -81,12 +81,22 @@ class RunConfig:
 
 
 FIELD_TYPES = {f.name: f.type for f in fields(RunConfig)}
+_WANT = {
+    "tuple[str, ...]": "a list of strings",
+    "dict[str, dict[str, Any]]": "a table of tables",
+    "int": "an integer",
+    "int | None": "an integer",
+    "float": "a number",
+    "str": "a string",
+    "bool": "true or false",
+}
 
 
 def _coerce(name: str, value: Any, source: str) -> Any:
     kind = str(FIELD_TYPES[name])
     bad = ConfigError(
-        f"{source}: field {name!r} has the wrong type ({type(value).__name__}: {value!r})"
+        f"{source}: field {name!r} has the wrong type ({type(value).__name__}: {value!r}); "
+        f"expected {_WANT[kind]}"
     )
     if kind.startswith("tuple"):
         if isinstance(value, str):

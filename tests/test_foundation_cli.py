@@ -110,7 +110,7 @@ BAD_ENV_OPTION = (
         (["--episodes", "0"], None, ["episodes"]),
         ([], BAD_TOML, ["{config}", "not valid TOML"]),
         ([], UNKNOWN_FIELD, ["{config}", "episodez", "did you mean 'episodes'"]),
-        ([], WRONG_TYPE, ["{config}", "'episodes'", "wrong type"]),
+        ([], WRONG_TYPE, ["{config}", "'episodes'", "wrong type", "expected an integer"]),
         ([], OUT_OF_RANGE, ["{config}", "'max_steps'"]),
         ([], BAD_ENV_OPTION, ["n_rooms", KEYCHEST]),
         (["--config", "{missing}"], None, ["{missing}", "does not exist"]),
