@@ -53,7 +53,9 @@ class RunStore:
         try:
             self.traj_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise RunDirError(f"cannot create run directory {str(self.root)!r}: {exc}") from None
+            raise RunDirError(
+                f"cannot create run directory {str(self.root)!r}: {exc}; choose another --out"
+            ) from None
         return self.load(repair=True)
 
     def load(self, repair: bool = False) -> list[EpisodeRecord]:
