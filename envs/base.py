@@ -63,10 +63,18 @@ def split_of(options: dict[str, Any] | None) -> str:
     return str(split)
 
 
-def task_index(seed: int | None, n_tasks: int, rng: np.random.Generator) -> int:
-    """Deterministic task choice: ``seed % n_tasks`` when seeded, else a draw from ``rng``."""
+def task_index(
+    seed: int | None,
+    n_tasks: int,
+    rng: np.random.Generator,
+    options: dict[str, Any] | None = None,
+) -> int:
+    """Deterministic task choice: ``options['task_index'] % n_tasks`` when given, else
+    ``seed % n_tasks`` when seeded, else a draw from ``rng``."""
     if n_tasks <= 0:
         raise ValueError("the split has no tasks")
+    if options and "task_index" in options:
+        return int(options["task_index"]) % n_tasks
     if seed is not None:
         return int(seed) % n_tasks
     return int(rng.integers(n_tasks))

@@ -13,7 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from envs.base import ADMISSIBLE_ACTIONS, MAX_SCORE, TASK, TASK_ID, WON, TextEnv, fingerprint
+from envs.base import (
+    ADMISSIBLE_ACTIONS,
+    MAX_SCORE,
+    TASK,
+    TASK_ID,
+    WON,
+    TextEnv,
+    fingerprint,
+    task_index,
+)
 
 SPLIT_OFFSETS = {"train": 0, "valid": 100_000, "test": 200_000}
 TASKS_PER_SPLIT = 1000
@@ -75,13 +84,7 @@ class KeyChestEnv(TextEnv):
     def _reset_task(
         self, seed: int | None, split: str, options: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
-        index = (
-            int(seed) % TASKS_PER_SPLIT
-            if seed is not None
-            else int(self.np_random.integers(TASKS_PER_SPLIT))
-        )
-        if "task_index" in options:
-            index = int(options["task_index"]) % TASKS_PER_SPLIT
+        index = task_index(seed, TASKS_PER_SPLIT, self.np_random, options)
         self._layout = make_layout(SPLIT_OFFSETS[split] + index, self.n_rooms)
         self._s = _State(at=self._layout.start)
         info = {TASK: TASK_TEXT, TASK_ID: f"{split}-{index}", MAX_SCORE: 1.0}

@@ -31,6 +31,7 @@ from envs.base import (
     TextEnv,
     fingerprint,
     package_version,
+    task_index,
 )
 from envs.cache import cache_dir
 
@@ -165,7 +166,7 @@ class ALFWorldEnv(_AlfredEnv):
         self, seed: int | None, split: str, options: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
         games = self.games(split)
-        index = _index(seed, options, len(games), self)
+        index = task_index(seed, len(games), self.np_random, options)
         trial = games[index]
         if trial not in self._types:
             self._types[trial] = str(json.loads((trial / TRAJ).read_text()).get(TASK_TYPE, ""))
@@ -211,7 +212,7 @@ class ALFWorldGenEnv(_AlfredEnv):
     def _reset_task(
         self, seed: int | None, split: str, options: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
-        index = _index(seed, options, TASKS_PER_SPLIT, self)
+        index = task_index(seed, TASKS_PER_SPLIT, self.np_random, options)
         task_type = self.task_types[index % len(self.task_types)]
         entry = self.store.get(split, task_type, index // len(self.task_types))
         task_id = str(entry.path.relative_to(self.store.root / "json_2.1.1"))
@@ -225,11 +226,3 @@ class ALFWorldGenEnv(_AlfredEnv):
 
 def _cache(tag: str, root: str | None) -> Path:
     return cache_dir("alfworld", tag, root=root)
-
-
-def _index(seed: int | None, options: dict[str, Any], n: int, env: TextEnv) -> int:
-    if "task_index" in options:
-        return int(options["task_index"]) % n
-    if seed is not None:
-        return int(seed) % n
-    return int(env.np_random.integers(n))

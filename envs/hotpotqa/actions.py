@@ -90,7 +90,8 @@ def candidates(question: str, observation: str, page: Page | None) -> list[str]:
     (and listed similar titles), lookups of question words found on the open page, and
     finishes with yes/no (for yes/no questions) or names and years seen in the observation."""
     content = page_text(observation)
-    searches = similar_titles(observation) + entity_spans(question) + entity_spans(content)
+    spans = entity_spans(content)
+    searches = similar_titles(observation) + entity_spans(question) + spans
     acts = [f"search[{s}]" for s in _dedupe(searches)[:MAX_SEARCH]]
     if page is not None:
         text = " ".join(page.sentences).casefold()
@@ -100,7 +101,7 @@ def candidates(question: str, observation: str, page: Page | None) -> list[str]:
     first = question.split()[:1]
     answers = ["yes", "no"] if first and first[0].lower() in _YES_NO else []
     seen_q = question.casefold()
-    found = entity_spans(content) + _YEAR.findall(content)
+    found = spans + _YEAR.findall(content)
     answers += _dedupe([a for a in found if a.casefold() not in seen_q])[:MAX_FINISH]
     acts += [f"finish[{a}]" for a in answers]
     return _dedupe(acts)

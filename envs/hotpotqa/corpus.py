@@ -93,7 +93,7 @@ class Corpus:
         tokens = bm25s.tokenize([query], stopwords="en", return_ids=False, show_progress=False)
         if not tokens[0]:
             return []
-        n = min(len(self._order), max(k * 2, k))
+        n = min(len(self._order), 2 * k)
         docs, scores = self._index.retrieve(tokens, k=n, show_progress=False)
         ranked = sorted(
             (-float(s), int(d)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0

@@ -97,10 +97,7 @@ class WikiQAEnv(TextEnv):
         self, seed: int | None, split: str, options: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
         n = len(self.tasks(split))
-        index = task_index(seed, n, self.np_random)
-        if "task_index" in options:
-            index = int(options["task_index"]) % n
-        self._load(split, index)
+        self._load(split, task_index(seed, n, self.np_random, options))
         self._clear()
         obs = f"Question: {self._qa.question}"
         return obs, self._info(obs)

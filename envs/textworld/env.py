@@ -272,9 +272,7 @@ class TextWorldGenEnv(TextWorldEnv):
     def _reset_task(
         self, seed: int | None, split: str, options: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
-        index = task_index(seed, self.tasks_per_split, self.np_random)
-        if "task_index" in options:
-            index = int(options["task_index"]) % self.tasks_per_split
+        index = task_index(seed, self.tasks_per_split, self.np_random, options)
         path = self._paths.get((split, index))
         if path is None or path not in self._engines:
             path = self.game_path(split, index)
@@ -306,9 +304,7 @@ class TextWorldFilesEnv(TextWorldEnv):
     def _reset_task(
         self, seed: int | None, split: str, options: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
-        index = task_index(seed, len(self.games), self.np_random)
-        if "task_index" in options:
-            index = int(options["task_index"]) % len(self.games)
+        index = task_index(seed, len(self.games), self.np_random, options)
         return self._play(self.games[index], f"{index}-{Path(self.games[index]).stem}")
 
 

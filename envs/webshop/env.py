@@ -25,6 +25,7 @@ from envs.base import (
     TextEnv,
     fingerprint,
     package_version,
+    task_index,
 )
 from envs.webshop.catalog import Catalog, Goal, Product
 from envs.webshop.oracle import oracle_action
@@ -75,12 +76,7 @@ class WebShopTextEnv(TextEnv):
         goals = self.catalog.goals(split)
         if not goals:
             raise ValueError(f"{self.catalog.source}: the {split!r} split has no goals")
-        if "task_index" in options:
-            index = int(options["task_index"]) % len(goals)
-        elif seed is not None:
-            index = int(seed) % len(goals)
-        else:
-            index = int(self.np_random.integers(len(goals)))
+        index = task_index(seed, len(goals), self.np_random, options)
         self._split, self._goal_index, self._goal = split, index, goals[index]
         self._s, self._last_reward = Session(), None
         info = {TASK: self._goal.instruction, TASK_ID: f"{split}-{index}", MAX_SCORE: 1.0}
