@@ -8,6 +8,7 @@ message: every message leaving this module is passed through ``redact``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -277,21 +278,22 @@ class OpenAIBackend:
                 "or scoring=echo for servers that support echo)"
             )
         text = self._text_prompt(prompt)
-        echo = self._scoring_pref == "echo" or not self._is_llamacpp()
-        one = self._score_echo if echo else self._score_llamacpp
+        one: Callable[[str], float]
+        if self._scoring_pref == "echo" or not self._is_llamacpp():
+            one = functools.partial(self._score_echo, text)
+        else:  # the prompt is tokenized once, not once per continuation
+            p_ids = self._call("tokenize", lambda: self._extras.tokenize(text))
+            one = functools.partial(self._score_llamacpp, text, p_ids)
         if self._score_workers == 1:  # in the caller's thread, one after another
-            return [one(text, c) for c in continuations]
-        return list(self._pool.map(lambda c: one(text, c), continuations))
+            return [one(c) for c in continuations]
+        return list(self._pool.map(one, continuations))
 
-    def _score_llamacpp(self, text: str, continuation: str) -> float:
+    def _score_llamacpp(self, text: str, p_ids: list[int], continuation: str) -> float:
         if not continuation:
             return 0.0
-        try:
-            p_ids, c_ids = self._call(
-                "tokenize", lambda: self._extras.continuation_ids(text, continuation)
-            )
-        except LlamaCppError as exc:
-            raise LLMError(self._safe(str(exc))) from None
+        c_ids = self._call(
+            "tokenize", lambda: self._extras.continuation_ids(text, p_ids, continuation)
+        )
         resp = self._call(
             "scoring",
             lambda: _checked(
