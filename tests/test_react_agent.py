@@ -106,6 +106,7 @@ def test_score_mode_picks_the_best_scored_action() -> None:
     prompt, conts = llm.score_calls[0]
     assert conts == [" " + a for a in ADM]
     assert prompt[-1]["content"].endswith("\nAction:")
+    assert list(prompt[:-1]) == llm.calls[0]["prompt"]  # the thought's prompt + the prefill
     assert d.meta["llm_calls"] == 1 + len(ADM)
 
 
