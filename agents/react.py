@@ -329,7 +329,10 @@ class ReActAgent:
                 entry["logprob"] = lp
         ranked = sorted(
             seen.items(),
-            key=lambda kv: (-kv[1]["count"], -(kv[1]["logprob"] if kv[1]["logprob"] else -1e9)),
+            key=lambda kv: (
+                -kv[1]["count"],
+                -(kv[1]["logprob"] if kv[1]["logprob"] is not None else -1e9),
+            ),
         )
         return [
             Candidate(
