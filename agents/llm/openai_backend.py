@@ -9,7 +9,6 @@ message: every message leaving this module is passed through ``redact``.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import threading
 import time
@@ -250,7 +249,7 @@ class OpenAIBackend:
             )
             comps = [self._text_choice(c, stop) for c in resp.choices]
         usage = getattr(resp, "usage", None)
-        tin = int(getattr(usage, "prompt_tokens", 0) or 0) or approx_tokens(json.dumps(kw))
+        tin = int(getattr(usage, "prompt_tokens", 0) or 0) or approx_tokens(render_plain(prompt))
         tout = int(getattr(usage, "completion_tokens", 0) or 0) or sum(
             approx_tokens(c.text) for c in comps
         )
