@@ -140,9 +140,8 @@ class OpenAIBackend:
             if status == 404:
                 return LLMError(f"HTTP 404 from {self.name}: check the model name and base URL")
             return LLMError(f"HTTP {status} from {self.name}: {body}")
-        if isinstance(exc, o.APIResponseValidationError | ValueError | TypeError | KeyError):
-            return Retryable(f"invalid response ({type(exc).__name__})")
-        if isinstance(exc, AttributeError | IndexError):
+        invalid = o.APIResponseValidationError | ValueError | TypeError | KeyError
+        if isinstance(exc, invalid | AttributeError | IndexError):
             return Retryable(f"invalid response ({type(exc).__name__})")
         return LLMError(self._safe(f"{type(exc).__name__}: {exc}")[:500])
 
