@@ -24,10 +24,10 @@ from agents.llm.base import (
     ScoringUnsupported,
     approx_tokens,
     as_messages,
+    cut_completion,
     redact,
     render_plain,
     split_prefill,
-    truncate_at_stop,
 )
 from agents.llm.llamacpp import LlamaCppError, LlamaCppExtras, choice_logprobs, token_grammar
 from agents.llm.retry import Backoff, Retrier, Retryable
@@ -258,12 +258,13 @@ class OpenAIBackend:
     def _chat_choice(choice: Any, stop: Sequence[str]) -> Completion:
         text = str(choice.message.content or "")
         toks, lps, _ = choice_logprobs(choice)
-        return _completion(text, toks, lps, str(choice.finish_reason or ""), stop)
+        return cut_completion(text, toks, lps, str(choice.finish_reason or ""), stop)
 
     @staticmethod
     def _text_choice(choice: Any, stop: Sequence[str]) -> Completion:
         toks, lps, _ = choice_logprobs(choice)
-        return _completion(str(choice.text or ""), toks, lps, str(choice.finish_reason or ""), stop)
+        text = str(choice.text or "")
+        return cut_completion(text, toks, lps, str(choice.finish_reason or ""), stop)
 
     # --- scoring ----------------------------------------------------------------------------
     def score_continuations(self, prompt: Prompt, continuations: Sequence[str]) -> list[float]:
@@ -351,19 +352,6 @@ def _checked(resp: Any) -> Any:
     if isinstance(resp, str | bytes) or not getattr(resp, "choices", None):
         raise ValueError("response without choices")
     return resp
-
-
-def _completion(
-    text: str, toks: list[str], lps: list[float], finish: str, stop: Sequence[str]
-) -> Completion:
-    toks = toks[: len(lps)]
-    cut, found = truncate_at_stop(text, stop)
-    if found:
-        keep, pos = 0, 0
-        while keep < len(toks) and pos < len(cut):
-            pos, keep = pos + len(toks[keep]), keep + 1
-        toks, lps, text, finish = toks[:keep], lps[:keep], cut, "stop"
-    return Completion(text, tuple(toks), tuple(lps), finish)
 
 
 def _retry_after(exc: Exception) -> float | None:
