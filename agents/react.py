@@ -161,9 +161,7 @@ class ReActAgent:
             {"role": "system", "content": f"{ps.instructions}\n\n{FORMAT}"},
             {"role": "user", "content": "\n".join(user)},
         ]
-        if prefill:
-            msgs.append({"role": "assistant", "content": prefill})
-        return msgs
+        return _prefilled(msgs, prefill)
 
     def grammar(self, step: Step) -> str | None:
         """GBNF for ``Thought: <one sentence>`` + ``Action: <action>`` (None when nothing
@@ -183,7 +181,8 @@ class ReActAgent:
     def _mode(self, step: Step) -> str:
         if self.choice != "auto":
             return self.choice
-        if self.llm.supports_grammar and self.grammar(step) is not None:
+        constrained = bool(step.admissible_actions or self.prompts(step.env_id).action_gbnf)
+        if constrained and self.llm.supports_grammar:  # i.e. grammar(step) is not None
             return "grammar"
         if step.admissible_actions and self.llm.supports_scoring:
             return "score"
@@ -233,13 +232,13 @@ class ReActAgent:
         }
         return Decision(action, thought, usage.input_tokens, usage.output_tokens, meta=meta)
 
-    def _thought(self, step: Step, usage: Usage, temperature: float = 0.0) -> str:
+    def _thought(self, step: Step, msgs: list[Message], usage: Usage) -> str:
         llm = self.llm
         prefill = "Thought:" if llm.supports_prefill else ""
         res = usage.add(
             llm.generate(
-                self.messages(step, prefill),
-                temperature=temperature,
+                _prefilled(msgs, prefill),
+                temperature=0.0,
                 max_tokens=min(self.max_tokens, 64),
                 stop=["\n", "Action:"],
                 seed=self._seed(step, 1),
@@ -248,15 +247,18 @@ class ReActAgent:
         return parse_reply(prefill + res.text).thought or res.text.strip()
 
     def _act_by_score(self, step: Step, usage: Usage) -> tuple[str, str, str]:
-        thought = self._thought(step, usage)
+        msgs = self.messages(step)  # built once for the thought and the scoring prompt
+        thought = self._thought(step, msgs, usage)
         acts = step.admissible_actions
-        scores = self._score(step, thought, acts, usage)
+        scores = self._score(msgs, thought, acts, usage)
         best = max(range(len(acts)), key=lambda i: scores[i])
         return thought, acts[best], f"Thought: {thought}\nAction: {acts[best]}"
 
-    def _score(self, step: Step, thought: str, acts: list[str], usage: Usage) -> list[float]:
+    def _score(
+        self, msgs: list[Message], thought: str, acts: list[str], usage: Usage
+    ) -> list[float]:
         t0 = time.perf_counter()
-        prompt = self.messages(step, f"Thought: {thought}\nAction:")
+        prompt = _prefilled(msgs, f"Thought: {thought}\nAction:")
         scores = self.llm.score_continuations(prompt, [" " + a for a in acts])
         usage.latency_s += time.perf_counter() - t0
         usage.calls += len(acts)  # one request per action, each sending the whole prompt
@@ -281,9 +283,10 @@ class ReActAgent:
             can_score = bool(step.admissible_actions) and self.llm.supports_scoring
             mode = "score" if can_score else "sample"
         if mode == "score" and step.admissible_actions:
-            thought = self._thought(step, usage)
+            msgs = self.messages(step)
+            thought = self._thought(step, msgs, usage)
             acts = list(dict.fromkeys(step.admissible_actions))
-            scores = self._score(step, thought, acts, usage)
+            scores = self._score(msgs, thought, acts, usage)
             order = sorted(range(len(acts)), key=lambda i: -scores[i])[:k]
             cands = [
                 Candidate(acts[i], scores[i], details={"source": "score", "thought": thought})
@@ -326,7 +329,10 @@ class ReActAgent:
                 entry["logprob"] = lp
         ranked = sorted(
             seen.items(),
-            key=lambda kv: (-kv[1]["count"], -(kv[1]["logprob"] if kv[1]["logprob"] else -1e9)),
+            key=lambda kv: (
+                -kv[1]["count"],
+                -(kv[1]["logprob"] if kv[1]["logprob"] is not None else -1e9),
+            ),
         )
         return [
             Candidate(
@@ -336,3 +342,8 @@ class ReActAgent:
             )
             for a, e in ranked[:k]
         ]
+
+
+def _prefilled(msgs: list[Message], prefill: str) -> list[Message]:
+    """``msgs`` with a trailing assistant message ``prefill`` (unchanged when it is empty)."""
+    return [*msgs, {"role": "assistant", "content": prefill}] if prefill else msgs

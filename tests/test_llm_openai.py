@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.llm.base import LLMError, ScoringUnsupported
+from agents.llm.base import LLMError, ScoringUnsupported, approx_tokens
 from agents.llm.fake_server import FakeOpenAIServer
 from agents.llm.openai_backend import OpenAIBackend
 from agents.llm.spec import close_policies
@@ -39,6 +39,15 @@ def test_chat_generate_n_and_usage(server: FakeOpenAIServer) -> None:
     body = server.requests[0]
     assert body["n"] == 3 and body["seed"] == 4 and body["stop"] == ["\nObs"]
     assert server.auth_headers[0] == f"Bearer {SENTINEL}"
+
+
+def test_token_counts_are_estimated_from_the_prompt_without_usage() -> None:
+    with FakeOpenAIServer(reply="abcdefgh", usage=False) as s:
+        r = backend(s).generate("x" * 400)
+    assert (r.input_tokens, r.output_tokens) == (
+        approx_tokens("x" * 400),
+        approx_tokens("abcdefgh"),
+    )
 
 
 def test_completion_mode_renders_messages(server: FakeOpenAIServer) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from agents.base import Step, Turn
+from agents.llm.base import Completion, LLMResult, Prompt
 from agents.prompts import HERE, PromptFileError, prompt_for, read_prompt
 from agents.react import ReActAgent
 from agents.registry import make_agent
@@ -106,6 +108,7 @@ def test_score_mode_picks_the_best_scored_action() -> None:
     prompt, conts = llm.score_calls[0]
     assert conts == [" " + a for a in ADM]
     assert prompt[-1]["content"].endswith("\nAction:")
+    assert list(prompt[:-1]) == llm.calls[0]["prompt"]  # the thought's prompt + the prefill
     assert d.meta["llm_calls"] == 1 + len(ADM)
 
 
@@ -133,6 +136,19 @@ def test_propose_by_sampling_dedupes_and_ranks_by_count() -> None:
     assert cands[0].details["count"] == 3  # 6 samples cycle the 5 replies
     assert [c.action for c in cands] == ["go east", "take key", "look"]  # "fly": inadmissible
     assert llm.calls[0]["n"] == 6 and llm.calls[0]["temperature"] == 1.0
+
+
+def test_propose_by_sampling_ranks_a_zero_logprob_first() -> None:
+    class LogprobLLM(FakeLLM):
+        def generate(self, prompt: Prompt, **kw: Any) -> LLMResult:
+            comps = (  # one sample each: the tie is broken by the action's logprob
+                Completion("Action: look", ("Action: ", "look"), (-1.0, -1.0)),
+                Completion("Action: take key", ("Action: ", "take key"), (-1.0, 0.0)),
+            )
+            return LLMResult(comps, 10, 10)
+
+    cands = agent(LogprobLLM(), propose_mode="sample").propose(step(), 2)
+    assert [(c.action, c.logprob) for c in cands] == [("take key", 0.0), ("look", -1.0)]
 
 
 def test_history_thoughts_option() -> None:

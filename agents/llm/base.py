@@ -164,6 +164,21 @@ def truncate_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
+def cut_completion(
+    text: str, toks: Sequence[str], lps: Sequence[float], finish: str, stop: Sequence[str]
+) -> Completion:
+    """A Completion cut before the first stop sequence, keeping the tokens that reach the cut
+    (tokens without log-probabilities are dropped)."""
+    toks = toks[: len(lps)]
+    cut, found = truncate_at_stop(text, stop)
+    if found:
+        keep, pos = 0, 0
+        while keep < len(toks) and pos < len(cut):
+            pos, keep = pos + len(toks[keep]), keep + 1
+        toks, lps, text, finish = toks[:keep], lps[:keep], cut, "stop"
+    return Completion(text, tuple(toks), tuple(lps), finish)
+
+
 _URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 
 

@@ -31,11 +31,13 @@ class FakeOpenAIServer:
         faults: Iterable[str] = (),
         fault_default: str = "ok",
         hang_s: float = 30.0,
+        usage: bool = True,
     ) -> None:
         for f in [*faults, fault_default]:
             if f not in FAULTS:
                 raise ValueError(f"unknown fault {f!r}: use one of {', '.join(FAULTS)}")
         self.reply, self.latency_s, self.hang_s = reply, float(latency_s), float(hang_s)
+        self.usage = usage  # False: answers carry no token counts (as some servers do)
         self._faults, self.fault_default = list(faults), fault_default
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -146,7 +148,9 @@ class FakeOpenAIServer:
             "completion_tokens": len(text) // 4 + 1,
             "total_tokens": prompt_chars // 4 + len(text) // 4 + 2,
         }
-        base = {"id": "fake-1", "created": int(time.time()), "model": "fake", "usage": usage}
+        base: dict[str, Any] = {"id": "fake-1", "created": int(time.time()), "model": "fake"}
+        if self.usage:
+            base["usage"] = usage
         if path.endswith("/chat/completions"):
             choices = [
                 {

@@ -23,9 +23,9 @@ from agents.llm.base import (
     LLMResult,
     Prompt,
     as_messages,
+    cut_completion,
     render_plain,
     split_prefill,
-    truncate_at_stop,
 )
 from agents.llm.batching import BatchQueue
 
@@ -246,15 +246,11 @@ class HFBackend:
         used = ids_list[:end]
         text = self.tok.decode(used, skip_special_tokens=True)
         finish = "stop" if end < len(ids_list) else "length"
-        cut, found = truncate_at_stop(text, stop)
+        if lps is None:  # no per-token texts needed
+            return cut_completion(text, [], [], finish, stop), len(used)
         toks = [self.tok.decode([t], skip_special_tokens=True) for t in used]
-        values = [float(x) for x in lps.tolist()[:end]] if lps is not None else []
-        if found:
-            keep, pos = 0, 0
-            while keep < len(toks) and pos < len(cut):
-                pos, keep = pos + len(toks[keep]), keep + 1
-            toks, values, text, finish = toks[:keep], values[:keep], cut, "stop"
-        return Completion(text, tuple(toks) if values else (), tuple(values), finish), len(used)
+        values = [float(x) for x in lps.tolist()[:end]]
+        return cut_completion(text, toks, values, finish, stop), len(used)
 
     def _score_batch(self, items: Sequence[_Score]) -> list[float]:
         import torch

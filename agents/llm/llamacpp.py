@@ -66,14 +66,14 @@ class LlamaCppExtras:
             raise LlamaCppError("/apply-template: no prompt in the answer")
         return prompt
 
-    def continuation_ids(self, prompt: str, continuation: str) -> tuple[list[int], list[int]]:
-        """``(prompt ids, continuation ids)``: the canonical split of ``prompt + continuation``
-        when the prompt's tokens are a prefix of it, else the continuation tokenized alone."""
-        p_ids = self.tokenize(prompt)
+    def continuation_ids(self, prompt: str, p_ids: Sequence[int], continuation: str) -> list[int]:
+        """Ids of ``continuation`` after ``prompt`` (whose ids are ``p_ids``): the canonical
+        split of ``prompt + continuation`` when ``p_ids`` are a prefix of it, else the
+        continuation tokenized alone."""
         full = self.tokenize(prompt + continuation)
-        if full[: len(p_ids)] == p_ids:
-            return p_ids, full[len(p_ids) :]
-        return p_ids, self.tokenize(continuation, special=False)
+        if full[: len(p_ids)] == list(p_ids):
+            return full[len(p_ids) :]
+        return self.tokenize(continuation, special=False)
 
 
 def token_grammar(ids: Sequence[int]) -> str:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.llm.base import LLMError, LLMResult, Prompt
+from agents.llm.base import LLMError, LLMResult, Prompt, approx_tokens
 from agents.llm.openai_backend import OpenAIBackend
 from envs.cache import cache_dir
 
@@ -296,8 +296,6 @@ class LocalBackend:
 
     def count_tokens(self, text: str) -> int:
         """Estimated (see OpenAIBackend.count_tokens)."""
-        from agents.llm.base import approx_tokens
-
         return approx_tokens(text)
 
     @property

@@ -8,7 +8,7 @@ message: every message leaving this module is passed through ``redact``.
 
 from __future__ import annotations
 
-import json
+import functools
 import os
 import threading
 import time
@@ -24,10 +24,10 @@ from agents.llm.base import (
     ScoringUnsupported,
     approx_tokens,
     as_messages,
+    cut_completion,
     redact,
     render_plain,
     split_prefill,
-    truncate_at_stop,
 )
 from agents.llm.llamacpp import LlamaCppError, LlamaCppExtras, choice_logprobs, token_grammar
 from agents.llm.retry import Backoff, Retrier, Retryable
@@ -140,9 +140,8 @@ class OpenAIBackend:
             if status == 404:
                 return LLMError(f"HTTP 404 from {self.name}: check the model name and base URL")
             return LLMError(f"HTTP {status} from {self.name}: {body}")
-        if isinstance(exc, o.APIResponseValidationError | ValueError | TypeError | KeyError):
-            return Retryable(f"invalid response ({type(exc).__name__})")
-        if isinstance(exc, AttributeError | IndexError):
+        invalid = o.APIResponseValidationError | ValueError | TypeError | KeyError
+        if isinstance(exc, invalid | AttributeError | IndexError):
             return Retryable(f"invalid response ({type(exc).__name__})")
         return LLMError(self._safe(f"{type(exc).__name__}: {exc}")[:500])
 
@@ -249,7 +248,7 @@ class OpenAIBackend:
             )
             comps = [self._text_choice(c, stop) for c in resp.choices]
         usage = getattr(resp, "usage", None)
-        tin = int(getattr(usage, "prompt_tokens", 0) or 0) or approx_tokens(json.dumps(kw))
+        tin = int(getattr(usage, "prompt_tokens", 0) or 0) or approx_tokens(render_plain(prompt))
         tout = int(getattr(usage, "completion_tokens", 0) or 0) or sum(
             approx_tokens(c.text) for c in comps
         )
@@ -259,12 +258,13 @@ class OpenAIBackend:
     def _chat_choice(choice: Any, stop: Sequence[str]) -> Completion:
         text = str(choice.message.content or "")
         toks, lps, _ = choice_logprobs(choice)
-        return _completion(text, toks, lps, str(choice.finish_reason or ""), stop)
+        return cut_completion(text, toks, lps, str(choice.finish_reason or ""), stop)
 
     @staticmethod
     def _text_choice(choice: Any, stop: Sequence[str]) -> Completion:
         toks, lps, _ = choice_logprobs(choice)
-        return _completion(str(choice.text or ""), toks, lps, str(choice.finish_reason or ""), stop)
+        text = str(choice.text or "")
+        return cut_completion(text, toks, lps, str(choice.finish_reason or ""), stop)
 
     # --- scoring ----------------------------------------------------------------------------
     def score_continuations(self, prompt: Prompt, continuations: Sequence[str]) -> list[float]:
@@ -277,21 +277,22 @@ class OpenAIBackend:
                 "or scoring=echo for servers that support echo)"
             )
         text = self._text_prompt(prompt)
-        echo = self._scoring_pref == "echo" or not self._is_llamacpp()
-        one = self._score_echo if echo else self._score_llamacpp
+        one: Callable[[str], float]
+        if self._scoring_pref == "echo" or not self._is_llamacpp():
+            one = functools.partial(self._score_echo, text)
+        else:  # the prompt is tokenized once, not once per continuation
+            p_ids = self._call("tokenize", lambda: self._extras.tokenize(text))
+            one = functools.partial(self._score_llamacpp, text, p_ids)
         if self._score_workers == 1:  # in the caller's thread, one after another
-            return [one(text, c) for c in continuations]
-        return list(self._pool.map(lambda c: one(text, c), continuations))
+            return [one(c) for c in continuations]
+        return list(self._pool.map(one, continuations))
 
-    def _score_llamacpp(self, text: str, continuation: str) -> float:
+    def _score_llamacpp(self, text: str, p_ids: list[int], continuation: str) -> float:
         if not continuation:
             return 0.0
-        try:
-            p_ids, c_ids = self._call(
-                "tokenize", lambda: self._extras.continuation_ids(text, continuation)
-            )
-        except LlamaCppError as exc:
-            raise LLMError(self._safe(str(exc))) from None
+        c_ids = self._call(
+            "tokenize", lambda: self._extras.continuation_ids(text, p_ids, continuation)
+        )
         resp = self._call(
             "scoring",
             lambda: _checked(
@@ -351,19 +352,6 @@ def _checked(resp: Any) -> Any:
     if isinstance(resp, str | bytes) or not getattr(resp, "choices", None):
         raise ValueError("response without choices")
     return resp
-
-
-def _completion(
-    text: str, toks: list[str], lps: list[float], finish: str, stop: Sequence[str]
-) -> Completion:
-    toks = toks[: len(lps)]
-    cut, found = truncate_at_stop(text, stop)
-    if found:
-        keep, pos = 0, 0
-        while keep < len(toks) and pos < len(cut):
-            pos, keep = pos + len(toks[keep]), keep + 1
-        toks, lps, text, finish = toks[:keep], lps[:keep], cut, "stop"
-    return Completion(text, tuple(toks), tuple(lps), finish)
 
 
 def _retry_after(exc: Exception) -> float | None:

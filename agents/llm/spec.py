@@ -134,8 +134,6 @@ def build_policy(spec: PolicySpec) -> LLM:
 
 
 def _display(spec: PolicySpec) -> str:
-    from agents.llm.base import redact
-
     url = f"@{redact(spec.base_url, [])}" if spec.base_url else ""
     return f"{spec.kind}:{spec.model}{url}" if spec.model else spec.kind
 
