@@ -23,6 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from qvalue.base import State
+from qvalue.text import state_from_record
+
 TRAIN, HELDOUT = "train", "heldout"
 
 
@@ -48,6 +51,10 @@ class Pair:
         """Hash of the state (task, history, observation)."""
         blob = json.dumps([self.task, self.history, self.observation])
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def state(self) -> State:
+        """The decision state of the pair (what a Q model scores)."""
+        return state_from_record(self.task, self.history, self.observation)
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
