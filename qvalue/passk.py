@@ -116,10 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         samples = run_samples(ns)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except INPUT_ERRORS as exc:
+    except (ValueError, *INPUT_ERRORS) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     frame = pd.DataFrame(headroom(samples, ns.agent, ns.envs))
