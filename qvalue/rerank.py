@@ -90,4 +90,3 @@ def make_admissible_q(
     bundled KeyChest model). A k below the number of admissible actions keeps the choice
     stochastic, as a sampling policy's candidates are; with all of them, argmax can loop."""
     return make_react_q(ADMISSIBLE, k=k, scorer=scorer, device=device, seed=seed)
-
