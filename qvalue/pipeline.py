@@ -29,6 +29,15 @@ from qvalue.models import KINDS
 from qvalue.passk import parse_args as passk_args
 from qvalue.stats import paired_bootstrap
 
+# bad input of any stage: one line on stderr, exit code 2
+ERRORS: tuple[type[Exception], ...] = (
+    CollectError,
+    ValueError,
+    FileNotFoundError,
+    ImportError,
+    *INPUT_ERRORS,
+)
+
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """CLI flags."""
@@ -219,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 row[f"base_pass_at_{ns.passk}"] = head[f"pass_at_{ns.passk}"]
                 row[f"base_best_of_{ns.passk}_reward"] = head[f"best_of_{ns.passk}_reward"]
             times["passk_s"] = time.perf_counter() - t
-    except (CollectError, ValueError, FileNotFoundError, ImportError, *INPUT_ERRORS) as exc:
+    except ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     extra = {"argv": list(argv or sys.argv[1:]), "settings": vars(ns), "times_s": times}
