@@ -126,13 +126,6 @@ class CollectTask:
         return TaskResult(seed, [], {"seed": seed, "task_id": f"seed-{seed}", "error": error})
 
 
-def collect_task(settings: CollectSettings, seed: int, out: str) -> dict[str, Any]:
-    """Search one task and write its tree and task line (in this process)."""
-    res = search_task(settings, seed)
-    write_task(Path(out), res)
-    return res.summary
-
-
 def write_task(out: Path, res: TaskResult) -> None:
     """Driver side: the tree file by rename, then its line in the task log (resume unit)."""
     _atomic_write(

@@ -167,16 +167,10 @@ def pair_accuracy(scorer: EncoderScorer, pairs: Sequence[Pair]) -> float | None:
     """Fraction of pairs whose chosen action scores above the rejected one (ties: half)."""
     if not pairs:
         return None
-    texts = [state_text(_state(p), scorer.cfg.max_turns) for p in pairs]
+    texts = [state_text(p.state(), scorer.cfg.max_turns) for p in pairs]
     s = scorer.score_texts(texts + texts, [p.chosen for p in pairs] + [p.rejected for p in pairs])
     c, r = np.array(s[: len(pairs)]), np.array(s[len(pairs) :])
     return float(np.mean((c > r) + 0.5 * (c == r)))
-
-
-def _state(p: Pair) -> State:
-    from qvalue.text import state_from_record
-
-    return state_from_record(p.task, p.history, p.observation)
 
 
 def train(
@@ -197,7 +191,7 @@ def train(
         groups.append({"params": body, "lr": cfg.lr})
     opt = torch.optim.AdamW(groups, weight_decay=cfg.weight_decay)
     rng = np.random.default_rng(cfg.seed)
-    texts = [state_text(_state(p), cfg.max_turns) for p in train_pairs]
+    texts = [state_text(p.state(), cfg.max_turns) for p in train_pairs]
     steps_per_epoch = math.ceil(len(train_pairs) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
     total = min(total, cfg.max_steps) if cfg.max_steps > 0 else total

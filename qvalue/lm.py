@@ -23,7 +23,7 @@ import torch
 
 from qvalue.base import State
 from qvalue.pairs import Pair
-from qvalue.text import DEFAULT_MAX_TURNS, lm_completion, lm_prompt, state_from_record
+from qvalue.text import DEFAULT_MAX_TURNS, lm_completion, lm_prompt
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def train(
         ref = AutoModelForCausalLM.from_pretrained(cfg.base, dtype=dtype, use_safetensors=True)
     rows = [
         {
-            "prompt": lm_prompt(_state(p), cfg.max_turns),
+            "prompt": lm_prompt(p.state(), cfg.max_turns),
             "chosen": lm_completion(p.chosen),
             "rejected": lm_completion(p.rejected),
         }
@@ -133,10 +133,6 @@ def train(
     tok.save_pretrained(str(out))
     return {"steps": len(losses), "train_time_s": round(wall, 2), "losses": losses,
             "device": device, "bf16": bf16}  # fmt: skip
-
-
-def _state(p: Pair) -> State:
-    return state_from_record(p.task, p.history, p.observation)
 
 
 class DPOScorer:
@@ -308,7 +304,7 @@ def pair_accuracy(scorer: DPOScorer, pairs: Sequence[Pair]) -> float | None:
         return None
     hits = 0.0
     for p in pairs:
-        qc, qr = scorer.score([_state(p)], [[p.chosen, p.rejected]])[0]
+        qc, qr = scorer.score([p.state()], [[p.chosen, p.rejected]])[0]
         hits += 1.0 if qc > qr else 0.5 if qc == qr else 0.0
     return hits / len(pairs)
 

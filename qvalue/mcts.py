@@ -157,7 +157,9 @@ class MCTS:
         terminal: bool,
     ) -> Node:
         depth = parent.depth + 1 if parent else 0
-        snap = self.env.snapshot()
+        # only nodes that can be expanded are restored to: leaves keep no snapshot
+        expandable = not terminal and depth < self.cfg.depth
+        snap = self.env.snapshot() if expandable else None
         node = Node(self.n_nodes, parent, action, obs, info, reward, terminal, depth, snap)
         self.n_nodes += 1
         return node

@@ -17,11 +17,14 @@ import math
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from qvalue.base import State
+from qvalue.text import state_from_record
 
 TRAIN, HELDOUT = "train", "heldout"
 
@@ -48,6 +51,10 @@ class Pair:
         """Hash of the state (task, history, observation)."""
         blob = json.dumps([self.task, self.history, self.observation])
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def state(self) -> State:
+        """The decision state of the pair (what a Q model scores)."""
+        return state_from_record(self.task, self.history, self.observation)
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
@@ -122,10 +129,7 @@ def split_by_task(pairs: Sequence[Pair], heldout: float = 0.2, seed: int = 0) ->
         n_held = min(len(tasks) - 1, max(1, math.ceil(heldout * len(tasks))))
     order = np.random.default_rng(seed).permutation(len(tasks))
     held = {tasks[int(i)] for i in order[:n_held]}
-    return [
-        Pair(**{**asdict(p), "split": HELDOUT if (p.env_id, p.task_id) in held else TRAIN})
-        for p in pairs
-    ]
+    return [replace(p, split=HELDOUT if (p.env_id, p.task_id) in held else TRAIN) for p in pairs]
 
 
 def build_pairs(

@@ -23,6 +23,8 @@ from harness.config import key_values
 from harness.run import INPUT_ERRORS
 from qvalue.stats import pass_at_k
 
+ERRORS: tuple[type[Exception], ...] = (ValueError, *INPUT_ERRORS)
+
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """CLI flags."""
@@ -116,10 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         samples = run_samples(ns)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except INPUT_ERRORS as exc:
+    except ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     frame = pd.DataFrame(headroom(samples, ns.agent, ns.envs))

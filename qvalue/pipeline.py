@@ -24,8 +24,19 @@ from typing import Any
 from harness.run import INPUT_ERRORS
 from qvalue.collect import CollectError, collect, settings_from_args
 from qvalue.collect import parse_args as collect_args
+from qvalue.mcts import ROLLOUTS
+from qvalue.models import KINDS
 from qvalue.passk import parse_args as passk_args
 from qvalue.stats import paired_bootstrap
+
+# bad input of any stage: one line on stderr, exit code 2
+ERRORS: tuple[type[Exception], ...] = (
+    CollectError,
+    ValueError,
+    FileNotFoundError,
+    ImportError,
+    *INPUT_ERRORS,
+)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -40,7 +51,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     g.add_argument("--k", type=int, default=5, help="children per node, and eval candidates")
     g.add_argument("--depth", type=int, default=20)
     g.add_argument("--c-uct", type=float, default=1.0)
-    g.add_argument("--rollout", default="random", choices=["policy", "random", "mix"])
+    g.add_argument("--rollout", default="random", choices=ROLLOUTS)
     g.add_argument("--proposer", default="admissible", help="'admissible' or an agent (react)")
     g.add_argument("--policy", default="", help="policy spec for LLM proposers (e.g. local)")
     g.add_argument(
@@ -53,7 +64,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     g.add_argument("--margin", type=float, default=0.1)
     g.add_argument("--min-visits", type=int, default=2)
     g.add_argument("--heldout", type=float, default=0.2)
-    g.add_argument("--kind", default="encoder", choices=["encoder", "lm-dpo"])
+    g.add_argument("--kind", default="encoder", choices=KINDS)
     g.add_argument("--train-arg", action="append", default=[], metavar="--FLAG=VALUE",
                    help="extra qvalue.train flag, e.g. --train-arg=--epochs=2")  # fmt: skip
     g = p.add_argument_group("evaluation (test split)")
@@ -217,10 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 row[f"base_pass_at_{ns.passk}"] = head[f"pass_at_{ns.passk}"]
                 row[f"base_best_of_{ns.passk}_reward"] = head[f"best_of_{ns.passk}_reward"]
             times["passk_s"] = time.perf_counter() - t
-    except (CollectError, ValueError, FileNotFoundError, ImportError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except INPUT_ERRORS as exc:
+    except ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     extra = {"argv": list(argv or sys.argv[1:]), "settings": vars(ns), "times_s": times}

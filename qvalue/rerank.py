@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from agents.base import Candidate, Decision, Step
+from agents.base import Decision, Step
 from qvalue.base import Proposer, Scorer, State
 from qvalue.proposers import ADMISSIBLE, make_proposer, proposal_usage, reset_proposer
 
@@ -29,11 +29,9 @@ class QRerankAgent:
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         self.proposer, self.scorer, self.k, self.fallback = proposer, scorer, k, fallback
-        self._task = ""
 
     def reset(self, task: str, seed: int) -> None:
         """Reset the proposer (when it has ``reset``)."""
-        self._task = task
         reset_proposer(self.proposer, task, seed)
 
     def act(self, step: Step) -> Decision:
@@ -92,16 +90,3 @@ def make_admissible_q(
     bundled KeyChest model). A k below the number of admissible actions keeps the choice
     stochastic, as a sampling policy's candidates are; with all of them, argmax can loop."""
     return make_react_q(ADMISSIBLE, k=k, scorer=scorer, device=device, seed=seed)
-
-
-def candidates_of(record: dict[str, Any]) -> list[Candidate]:
-    """Candidates of a stored step record."""
-    return [
-        Candidate(
-            str(c["action"]),
-            c.get("logprob"),
-            dict(c.get("scores") or {}),
-            dict(c.get("details") or {}),
-        )
-        for c in record.get("candidates") or []
-    ]

@@ -80,7 +80,9 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
         # score with the saved (possibly float16) weights, as users will
         enc = encoder.load(out, {"hyperparameters": encoder.config_dict(cfg)}, device=dev)
         acc, hyper = encoder.pair_accuracy(enc, heldout), encoder.config_dict(cfg)
-        base = {"package": encoder.BASE_PACKAGE, "version": _version(encoder.BASE_PACKAGE)}
+        from envs.base import package_version
+
+        base = {"package": encoder.BASE_PACKAGE, "version": package_version(encoder.BASE_PACKAGE)}
         extra: dict[str, Any] = {"base": base, "saved_tensors": len(saved), "device": dev}
     else:
         from qvalue import lm
@@ -131,12 +133,6 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
         },
     )
     return card
-
-
-def _version(dist: str) -> str:
-    from envs.base import package_version
-
-    return package_version(dist)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

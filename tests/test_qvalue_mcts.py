@@ -37,6 +37,9 @@ def test_discount_and_depth_limit() -> None:
     shallow = _search(10, depth=1)
     assert shallow.children["deeper"].q == 0.0
     assert not shallow.children["deeper"].children
+    # leaves (terminal or at the depth limit) are never restored to: no snapshot kept
+    assert shallow.children["deeper"].snapshot is None and shallow.snapshot is not None
+    assert _search(10).children["win"].snapshot is None
 
 
 def test_uct_formula_and_untried_first() -> None:
