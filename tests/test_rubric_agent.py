@@ -74,6 +74,7 @@ def test_judge_scorer_by_generation_batches_all_pairs(tmp_path: Path) -> None:
     assert scores[0] == pytest.approx([-1.0, 1.0]) and scores[1] == pytest.approx([-1.0])
     assert details[0][1]["verdicts"] == {"g1": 1.0, "g2": 1.0}
     assert len(judge.calls) == 6 == scorer.judge_calls  # 3 candidates x 2 criteria
+    assert (scorer.store.misses, scorer.store.hits) == (1, 1)  # one look-up per state
 
 
 class FakeListProposer:
