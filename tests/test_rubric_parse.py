@@ -125,6 +125,8 @@ def test_negative_weight_dropped() -> None:
         ("0.25", 0.25),
         ("75", 0.75),
         ("True", 1.0),
+        ("0.2, yes in part", 0.2),  # the first of a number and a yes/no counts
+        ("-1", 0.0),  # clamped to [0, 1]
         ("hmm", None),
     ],
 )
