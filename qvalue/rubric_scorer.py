@@ -195,8 +195,3 @@ class RubricScorer:
     def score(self, states: Sequence[State], actions: Sequence[Sequence[str]]) -> list[list[float]]:
         """``result[i][j]``: the rubric score of ``actions[i][j]`` in ``states[i]``."""
         return self.score_details(states, actions)[0]
-
-
-def make_rubric_scorer(**options: Any) -> RubricScorer:
-    """Factory (``module:factory`` scorer specs): options as RubricScorer."""
-    return RubricScorer(**options)
