@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -260,7 +262,8 @@ class RubricStore:
         else:
             self.misses += 1
             rubric = generate_rubric(self.llm, env_id, task, self.generator, self.max_criteria)
-            tmp = path.with_suffix(".tmp")
+            # a temp name per process and thread: two workers may write the same task's rubric
+            tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
             tmp.write_text(json.dumps(rubric.to_dict(), indent=1), encoding="utf-8")
             tmp.replace(path)
         self._mem[key] = rubric

@@ -11,43 +11,41 @@ Candidates come from the proposer exactly as ``react-q`` gets them (for WebShop'
 ``search[<query>]`` template, the ReAct proposer fills in the task text), so the rubric rows
 differ from ``react-q`` only in how the same kind of candidates are scored.
 
-``react-q-rubric`` loads its Q scorer with ``qvalue.models.load_scorer(spec, device=...)``;
-a ``module:factory`` scorer spec is accepted as well.
+``react-q-rubric`` loads its Q scorer with ``qvalue.models.load_scorer(spec, device=...)``
+(a model dir, ``bundled:NAME`` or a ``module:factory`` spec).
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import replace
 from typing import Any
 
 from agents.base import Decision, Step
-from qvalue.base import Proposer, Scorer, State
+from qvalue.base import Proposer, State
 from qvalue.compose import ComposedScorer
-from qvalue.proposers import proposal_usage
+from qvalue.proposers import make_proposer, proposal_usage
+from qvalue.rerank import QRerankAgent
+from qvalue.rubric import Rubric
 from qvalue.rubric_scorer import RubricScorer
 
 COMBINED = "combined"
 
 
-class ComposedRerankAgent:
-    """Proposer + composed scorer + k: act on the highest combined score (first on ties)."""
+class ComposedRerankAgent(QRerankAgent):
+    """Proposer + composed scorer + k: act on the highest combined score (first on ties).
+
+    ``reset``, ``close`` and the check of ``k`` are ``QRerankAgent``'s; ``act`` records every
+    part's raw score and details, and the rubric."""
+
+    scorer: ComposedScorer
 
     def __init__(self, proposer: Proposer, scorer: ComposedScorer, k: int = 4) -> None:
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
-        self.proposer, self.scorer, self.k = proposer, scorer, int(k)
+        super().__init__(proposer, scorer, k=int(k))
 
-    def reset(self, task: str, seed: int) -> None:
-        """Reset the proposer (when it has ``reset``)."""
-        reset = getattr(self.proposer, "reset", None)
-        if callable(reset):
-            reset(task, seed)
-
-    def _rubric(self, state: State) -> dict[str, Any] | None:
+    def _rubric(self, state: State) -> Rubric | None:
         for s, _ in self.scorer.parts:
             if isinstance(s, RubricScorer):
-                return s.rubric_for(state).to_dict()
+                return s.rubric_for(state)
         return None
 
     def act(self, step: Step) -> Decision:
@@ -63,18 +61,16 @@ class ComposedRerankAgent:
         if step.t == 0:
             meta["task"] = step.task
             if rubric is not None:
-                meta["rubric"] = rubric
+                meta["rubric"] = rubric.to_dict()
         elif rubric is not None:
-            from envs.base import fingerprint
-
-            meta["rubric_digest"] = fingerprint(rubric)
+            meta["rubric_digest"] = rubric.digest
         tokens = proposal_usage(self.proposer, cands)
         if not cands:
             fallback = getattr(self.proposer, "act", None)
             if callable(fallback):
                 d = fallback(step)
                 return replace(d, meta={**meta, "fallback": "proposer.act", **dict(d.meta)})
-            return Decision("look", thought="no candidates", meta=meta)
+            return Decision(self.fallback, thought="no candidates", meta=meta)
         res = self.scorer.score_parts([state], [[c.action for c in cands]])[0]
         scored = []
         for j, c in enumerate(cands):
@@ -99,11 +95,7 @@ class ComposedRerankAgent:
 
 
 def _react_proposer(policy: str, k: int, options: dict[str, Any]) -> Proposer:
-    from agents.react import ReActAgent
-    from agents.registry import accepted_kwargs
-
-    opts = accepted_kwargs(ReActAgent, {**options, "k": k})
-    return ReActAgent(policy=policy or "local", **opts)
+    return make_proposer("react", policy=policy, options={**options, "k": k})
 
 
 def _rubric_scorer(generator: str, judge: str, workers: int) -> RubricScorer:
@@ -125,23 +117,6 @@ def make_react_rubric(
     )
 
 
-def load_q_scorer(spec: str, device: str = "auto") -> Scorer:
-    """The Q scorer of ``spec`` via ``qvalue.models.load_scorer`` (Q-value branch), or a
-    ``module:factory`` spec when that module is absent."""
-    try:
-        models = importlib.import_module("qvalue.models")
-    except ImportError:
-        if ":" not in spec:
-            raise ValueError(
-                f"Q scorer {spec!r}: qvalue.models is not installed here; "
-                "pass a module:factory scorer spec"
-            ) from None
-        from harness.registry import load_object
-
-        return load_object(spec)()
-    return models.load_scorer(spec, device=device)
-
-
 def make_react_q_rubric(
     policy: str = "local",
     k: int = 4,
@@ -156,7 +131,9 @@ def make_react_q_rubric(
     **react_options: Any,
 ) -> ComposedRerankAgent:
     """``react-q-rubric``: ReAct proposer + (Q scorer, rubric scorer) composed by ``norm``."""
-    q = load_q_scorer(scorer, device)
+    from qvalue.models import load_scorer
+
+    q = load_scorer(scorer, device=device)
     rubric = _rubric_scorer(generator, judge, workers)
     composed = ComposedScorer([(q, float(q_weight)), (rubric, float(rubric_weight))], norm)
     return ComposedRerankAgent(_react_proposer(policy, k, react_options), composed, k=k)

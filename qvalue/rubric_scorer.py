@@ -20,7 +20,7 @@ from typing import Any
 from agents.llm.base import LLM, LLMError
 from qvalue.base import State
 from qvalue.rubric import Criterion, Rubric, RubricStore
-from qvalue.rubric_templates import check_for
+from qvalue.rubric_templates import Check, check_for
 
 Verdict = float | None
 
@@ -73,6 +73,12 @@ def judge_one(llm: LLM, state: State, action: str, criterion: str) -> Verdict:
     return parse_verdict(res.text)
 
 
+def _check_of(c: Criterion) -> Check | None:
+    """The template check of a criterion (None for a free-text one, which a judge rates)."""
+    fam, _, cid = c.check.partition(".")
+    return check_for(fam, cid) if c.check else None
+
+
 def rubric_score(rubric: Rubric, verdicts: dict[str, Verdict]) -> float:
     """``sum weight * (2 verdict - 1)`` over criteria whose verdict is not None."""
     return float(
@@ -121,16 +127,22 @@ class RubricScorer:
         self, states: Sequence[State], actions: Sequence[Sequence[str]]
     ) -> list[list[dict[str, Verdict]]]:
         """Per state, per action: criterion id -> verdict."""
+        return self._verdicts(states, actions, [self.rubric_for(s) for s in states])
+
+    def _verdicts(
+        self,
+        states: Sequence[State],
+        actions: Sequence[Sequence[str]],
+        rubrics: Sequence[Rubric],
+    ) -> list[list[dict[str, Verdict]]]:
         out: list[list[dict[str, Verdict]]] = []
         jobs: list[tuple[int, int, Criterion]] = []
-        for i, (s, acts) in enumerate(zip(states, actions, strict=True)):
-            rubric = self.rubric_for(s)
+        for i, (s, acts, rubric) in enumerate(zip(states, actions, rubrics, strict=True)):
+            checks = [(c, _check_of(c)) for c in rubric.criteria]  # resolved once per state
             row = []
             for j, a in enumerate(acts):
                 v: dict[str, Verdict] = {}
-                for c in rubric.criteria:
-                    fam, _, cid = c.check.partition(".")
-                    fn = check_for(fam, cid) if c.check else None
+                for c, fn in checks:
                     if fn is not None:
                         r = fn(s, a)
                         v[c.id] = None if r is None else float(r)
@@ -172,10 +184,10 @@ class RubricScorer:
         self, states: Sequence[State], actions: Sequence[Sequence[str]]
     ) -> tuple[list[list[float]], list[list[dict[str, Any]]]]:
         """Scores and, per candidate, ``{"verdicts": {criterion id: verdict}}``."""
-        verdicts = self.verdicts(states, actions)
+        rubrics = [self.rubric_for(s) for s in states]
+        verdicts = self._verdicts(states, actions, rubrics)
         scores, details = [], []
-        for s, row in zip(states, verdicts, strict=True):
-            rubric = self.rubric_for(s)
+        for rubric, row in zip(rubrics, verdicts, strict=True):
             scores.append([rubric_score(rubric, v) for v in row])
             details.append([{"verdicts": dict(v)} for v in row])
         return scores, details
@@ -183,8 +195,3 @@ class RubricScorer:
     def score(self, states: Sequence[State], actions: Sequence[Sequence[str]]) -> list[list[float]]:
         """``result[i][j]``: the rubric score of ``actions[i][j]`` in ``states[i]``."""
         return self.score_details(states, actions)[0]
-
-
-def make_rubric_scorer(**options: Any) -> RubricScorer:
-    """Factory (``module:factory`` scorer specs): options as RubricScorer."""
-    return RubricScorer(**options)

@@ -130,8 +130,7 @@ _NAV = {"buy now", "back to search", "< prev", "next >", "description", "feature
 
 def product_type(task: str) -> str:
     """The product type a WebShop instruction asks for: the last word of its head phrase."""
-    m = _HEAD.search(task.lower())
-    head = words(m[1] if m else task)
+    head = head_words(task)
     return head[-1] if head else ""
 
 

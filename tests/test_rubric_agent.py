@@ -13,10 +13,11 @@ import pytest
 import envs.registration  # noqa: F401 - registers the harness/* ids
 from agents.base import Candidate, Step, Turn
 from agents.registry import AGENTS
+from envs.base import fingerprint
 from qvalue.base import State
 from qvalue.compose import ComposedScorer
 from qvalue.rubric import RubricStore, template_rubric
-from qvalue.rubric_agent import ComposedRerankAgent, load_q_scorer
+from qvalue.rubric_agent import ComposedRerankAgent, make_react_q_rubric
 from qvalue.rubric_scorer import RubricScorer, judge_one
 from tests.fakes_llm import FakeLLM
 
@@ -74,6 +75,7 @@ def test_judge_scorer_by_generation_batches_all_pairs(tmp_path: Path) -> None:
     assert scores[0] == pytest.approx([-1.0, 1.0]) and scores[1] == pytest.approx([-1.0])
     assert details[0][1]["verdicts"] == {"g1": 1.0, "g2": 1.0}
     assert len(judge.calls) == 6 == scorer.judge_calls  # 3 candidates x 2 criteria
+    assert (scorer.store.misses, scorer.store.hits) == (1, 1)  # one look-up per state
 
 
 class FakeListProposer:
@@ -108,6 +110,8 @@ def test_react_rubric_agent_picks_argmax_and_records_verdicts() -> None:
         json.dumps([c.to_dict() for c in d.candidates])
         if t == 0:
             assert d.meta["rubric"] == template_rubric(ENV).to_dict() and d.meta["task"] == TASK
+        else:
+            assert d.meta["rubric_digest"] == fingerprint(template_rubric(ENV).to_dict())
         chosen.append(d.action)
         history.append(Turn(obs, d.action))
         obs, _, term, _, info = env.step(d.action)
@@ -118,8 +122,13 @@ def test_react_rubric_agent_picks_argmax_and_records_verdicts() -> None:
 
 def test_registered_and_q_seam() -> None:
     assert "react-rubric" in AGENTS.names() and "react-q-rubric" in AGENTS.names()
-    q = load_q_scorer("tests.test_rubric_agent:fake_q_factory")
+    agent = make_react_q_rubric(
+        scorer="tests.test_rubric_agent:fake_q_factory", q_weight=2.0, rubric_weight=0.5, k=3
+    )
+    assert agent.scorer.weights == {"q:fake": 2.0, "rubric": 0.5} and agent.k == 3
+    q = agent.scorer.parts[0][0]
     assert q.score([State("t", (), "o")], [["a", "bb"]]) == [[1.0, 2.0]]
+    assert agent.proposer.k == 3  # type: ignore[attr-defined]  # the ReAct proposer's k
 
 
 class FakeLengthQ:

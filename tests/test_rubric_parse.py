@@ -40,6 +40,16 @@ def test_bullets_markdown_and_percent() -> None:
     assert weights(out) == [0.6, 0.4]
 
 
+def test_percent_mixed_with_fractions() -> None:
+    out = parse_rubric("- names the product type (weight: 0.5)\n- keeps under the budget (25%)")
+    assert weights(out) == [0.6667, 0.3333]
+
+
+def test_header_sentence_without_colon_dropped() -> None:
+    out = parse_rubric("Sure, here is a rubric for this task\n- opens the chest\n- takes the key")
+    assert texts(out) == ["opens the chest", "takes the key"]
+
+
 def test_missing_weights_become_equal() -> None:
     out = parse_rubric("- opens the chest first\n- takes the key before leaving\n• looks around")
     assert texts(out) == ["opens the chest first", "takes the key before leaving", "looks around"]
@@ -115,6 +125,8 @@ def test_negative_weight_dropped() -> None:
         ("0.25", 0.25),
         ("75", 0.75),
         ("True", 1.0),
+        ("0.2, yes in part", 0.2),  # the first of a number and a yes/no counts
+        ("-1", 0.0),  # clamped to [0, 1]
         ("hmm", None),
     ],
 )
