@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from agents.base import Decision, Step
+from agents.base import Candidate, Decision, Step
 from qvalue.base import Proposer, Scorer, State
 from qvalue.proposers import ADMISSIBLE, make_proposer, proposal_usage, reset_proposer
 
@@ -35,29 +35,46 @@ class QRerankAgent:
         reset_proposer(self.proposer, task, seed)
 
     def act(self, step: Step) -> Decision:
-        """Score the proposed candidates in one batch and take the argmax."""
+        """Score the proposed candidates in one batch and take the argmax (first on ties)."""
         cands = self.proposer.propose(step, self.k)
-        meta: dict[str, Any] = {"k": self.k, "scorer": self.scorer.name}
-        if step.t == 0:
-            meta[TASK_META] = step.task
+        state = State.from_step(step)
+        meta = self.meta(step, state)
         if not cands:
+            act = getattr(self.proposer, "act", None)
+            if callable(act):  # the proposer acting alone, e.g. ReAct
+                d = act(step)
+                return replace(d, meta={**meta, "fallback": "proposer.act", **dict(d.meta)})
             return Decision(self.fallback, thought="no candidates", meta=meta)
-        scores = self.scorer.score([State.from_step(step)], [[c.action for c in cands]])[0]
-        scored = tuple(
-            replace(c, scores={**dict(c.scores), self.scorer.name: float(s)})
-            for c, s in zip(cands, scores, strict=True)
-        )
-        best = max(range(len(scored)), key=lambda i: (scores[i], -i))
+        scored, ranking = self.score(state, cands)
+        best = max(range(len(scored)), key=lambda i: (ranking[i], -i))
         tokens_in, tokens_out = proposal_usage(self.proposer, cands)
-        thought = next((c.details.get("thought") for c in cands if c.details.get("thought")), None)
+        thought = scored[best].details.get("thought") or next(
+            (c.details.get("thought") for c in scored if c.details.get("thought")), None
+        )
         return Decision(
             scored[best].action,
             thought=str(thought) if thought else None,
             input_tokens=tokens_in,
             output_tokens=tokens_out,
-            candidates=scored,
+            candidates=tuple(scored),
             meta=meta,
         )
+
+    def meta(self, step: Step, state: State) -> dict[str, Any]:
+        """What the decision records besides its candidates (the task on the first step)."""
+        meta: dict[str, Any] = {"k": self.k, "scorer": self.scorer.name}
+        if step.t == 0:
+            meta[TASK_META] = step.task
+        return meta
+
+    def score(self, state: State, cands: list[Candidate]) -> tuple[list[Candidate], list[float]]:
+        """The candidates with their scores recorded, and the values the argmax ranks."""
+        scores = [float(x) for x in self.scorer.score([state], [[c.action for c in cands]])[0]]
+        scored = [
+            replace(c, scores={**dict(c.scores), self.scorer.name: s})
+            for c, s in zip(cands, scores, strict=True)
+        ]
+        return scored, scores
 
     def close(self) -> None:
         """Close the proposer if it holds resources."""

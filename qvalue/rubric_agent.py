@@ -20,10 +20,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from agents.base import Decision, Step
+from agents.base import Candidate, Step
 from qvalue.base import Proposer, State
 from qvalue.compose import ComposedScorer
-from qvalue.proposers import make_proposer, proposal_usage
+from qvalue.proposers import make_proposer
 from qvalue.rerank import QRerankAgent
 from qvalue.rubric import Rubric
 from qvalue.rubric_scorer import RubricScorer
@@ -34,8 +34,8 @@ COMBINED = "combined"
 class ComposedRerankAgent(QRerankAgent):
     """Proposer + composed scorer + k: act on the highest combined score (first on ties).
 
-    ``reset``, ``close`` and the check of ``k`` are ``QRerankAgent``'s; ``act`` records every
-    part's raw score and details, and the rubric."""
+    ``act`` (and its fallback without candidates), ``reset`` and ``close`` are
+    ``QRerankAgent``'s; this class only scores by parts and records the rubric."""
 
     scorer: ComposedScorer
 
@@ -48,15 +48,13 @@ class ComposedRerankAgent(QRerankAgent):
                 return s.rubric_for(state)
         return None
 
-    def act(self, step: Step) -> Decision:
-        """Propose, score in one batch, take the argmax; every candidate recorded."""
-        cands = self.proposer.propose(step, self.k)
+    def meta(self, step: Step, state: State) -> dict[str, Any]:
+        """The scorers' weights and norm; the rubric on the first step, its digest later."""
         meta: dict[str, Any] = {
             "k": self.k,
             "scorers": self.scorer.weights,
             "norm": self.scorer.norm,
         }
-        state = State.from_step(step)
         rubric = self._rubric(state)
         if step.t == 0:
             meta["task"] = step.task
@@ -64,13 +62,10 @@ class ComposedRerankAgent(QRerankAgent):
                 meta["rubric"] = rubric.to_dict()
         elif rubric is not None:
             meta["rubric_digest"] = rubric.digest
-        tokens = proposal_usage(self.proposer, cands)
-        if not cands:
-            fallback = getattr(self.proposer, "act", None)
-            if callable(fallback):
-                d = fallback(step)
-                return replace(d, meta={**meta, "fallback": "proposer.act", **dict(d.meta)})
-            return Decision(self.fallback, thought="no candidates", meta=meta)
+        return meta
+
+    def score(self, state: State, cands: list[Candidate]) -> tuple[list[Candidate], list[float]]:
+        """Every part's raw score, the combined one and each part's details per candidate."""
         res = self.scorer.score_parts([state], [[c.action for c in cands]])[0]
         scored = []
         for j, c in enumerate(cands):
@@ -80,18 +75,7 @@ class ComposedRerankAgent(QRerankAgent):
             for d in res.details.values():
                 details.update(d[j])
             scored.append(replace(c, scores=scores, details=details))
-        best = max(range(len(scored)), key=lambda i: (res.combined[i], -i))
-        thought = scored[best].details.get("thought") or next(
-            (c.details.get("thought") for c in scored if c.details.get("thought")), None
-        )
-        return Decision(
-            scored[best].action,
-            thought=str(thought) if thought else None,
-            input_tokens=int(tokens[0]),
-            output_tokens=int(tokens[1]),
-            candidates=tuple(scored),
-            meta=meta,
-        )
+        return scored, list(res.combined)
 
 
 def _react_proposer(policy: str, k: int, options: dict[str, Any]) -> Proposer:

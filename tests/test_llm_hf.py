@@ -48,10 +48,9 @@ def test_generate_samples_with_logprobs(policy) -> None:  # type: ignore[no-unty
 def test_greedy_is_deterministic_and_stop_cuts(policy) -> None:  # type: ignore[no-untyped-def]
     a = policy.generate("hello", max_tokens=12).text
     b = policy.generate("hello", max_tokens=12).text
-    assert a == b
-    if len(a) > 3:
-        cut = policy.generate("hello", max_tokens=12, stop=[a[2:4]])
-        assert cut.text == a[: a.index(a[2:4])]
+    assert a == b and len(a) > 3  # the fixed tiny model writes enough to cut
+    cut = policy.generate("hello", max_tokens=12, stop=[a[2:4]])
+    assert cut.text == a[: a.index(a[2:4])]
 
 
 def test_scores_match_a_direct_forward_pass(policy) -> None:  # type: ignore[no-untyped-def]

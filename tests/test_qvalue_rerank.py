@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import envs  # noqa: F401
-from agents.base import Candidate, Step
+from agents.base import Candidate, Decision, Step
 from agents.registry import AGENTS, make_agent
 from harness.run import main as run_main
 from qvalue.proposers import AdmissibleProposer, make_proposer
@@ -122,3 +122,23 @@ def test_react_q_counts_the_react_proposers_policy_tokens() -> None:
     # one sampling request of n replies: the fake bills 100 prompt and 10 tokens per reply
     (call,) = llm.calls
     assert (d.input_tokens, d.output_tokens) == (100, 10 * call["n"])
+
+
+class _ThoughtPerAction:
+    """Fake proposer (test-local): each candidate carries its own thought; none when the
+    step lists no actions, and then ``act`` answers alone."""
+
+    def propose(self, step: Step, k: int) -> list[Candidate]:
+        acts = list(step.admissible_actions)[:k]
+        return [Candidate(a, details={"thought": f"why {a}"}) for a in acts]
+
+    def act(self, step: Step) -> Decision:
+        return Decision("inventory", thought="alone")
+
+
+def test_rerank_records_the_chosen_thought_and_falls_back_to_the_proposer() -> None:
+    agent = QRerankAgent(_ThoughtPerAction(), FakeTableScorer({"c": 1.0}, "q"), k=3)
+    d = agent.act(Step(0, "o", {"task": "t", "admissible_actions": ["a", "b", "c"]}, ()))
+    assert (d.action, d.thought) == ("c", "why c")  # not the first candidate's thought
+    d = agent.act(Step(1, "o", {"task": "t", "admissible_actions": []}, ()))
+    assert (d.action, d.thought, d.meta["fallback"]) == ("inventory", "alone", "proposer.act")
