@@ -244,8 +244,9 @@ class RubricStore:
         return self._root
 
     def key(self, env_id: str, task: str) -> str:
-        """Cache key: hash of (env family, task text, generator spec)."""
-        return fingerprint(family_of(env_id), task, self.generator)
+        """Cache key: hash of (env family, task text, generator spec, generation prompt,
+        criteria cap): a changed prompt or cap writes new rubrics instead of serving old ones."""
+        return fingerprint(family_of(env_id), task, self.generator, GEN_SYSTEM, self.max_criteria)
 
     def get(self, env_id: str, task: str) -> Rubric:
         """The task's rubric (template when no generator is set)."""

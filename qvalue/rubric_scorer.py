@@ -151,7 +151,12 @@ class RubricScorer:
                         jobs.append((i, j, c))
                 row.append(v)
             out.append(row)
-        if jobs and self.judge is not None:
+        if jobs and self.judge is None:
+            raise ValueError(
+                f"rubric criterion {jobs[0][2].id!r} needs a judge model: pass judge=SPEC "
+                "(e.g. judge=local) or a generator, which then judges too"
+            )
+        if jobs:
             for (i, j, c), verdict in zip(
                 jobs, self._run_judge(states, actions, jobs), strict=True
             ):

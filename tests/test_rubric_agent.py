@@ -44,6 +44,19 @@ def test_cache_hits_on_second_call_and_misses_on_new_task(tmp_path: Path) -> Non
     assert len(list(tmp_path.glob("*.json"))) == 2
 
 
+def test_cache_key_follows_the_generation_settings(tmp_path: Path) -> None:
+    llm = FakeLLM(replies=[RUBRIC_REPLY])
+    few = RubricStore("fake-gen", root=tmp_path, llm=llm, max_criteria=2)
+    assert few.key(ENV, TASK) != RubricStore("fake-gen", root=tmp_path, llm=llm).key(ENV, TASK)
+
+
+def test_free_text_criteria_without_a_judge_fail_clearly(tmp_path: Path) -> None:
+    scorer = RubricScorer(cache_root=str(tmp_path), generator_llm=FakeLLM(replies=[RUBRIC_REPLY]))
+    s = State(TASK, (), "You are in the pantry.", ENV)
+    with pytest.raises(ValueError, match="needs a judge model: pass judge=SPEC"):
+        scorer.score([s], [["take key"]])
+
+
 def test_unparseable_generation_falls_back_to_template(tmp_path: Path) -> None:
     store = RubricStore("fake-gen", root=tmp_path, llm=FakeLLM(replies=["ok"]))
     assert store.get(ENV, TASK) == template_rubric(ENV)
