@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -12,6 +11,7 @@ import pandas as pd
 from harness import __version__
 from harness.records import EpisodeRecord
 from harness.stats import bootstrap_ci
+from harness.store import atomic_write
 
 EPISODE_COLUMNS = [
     "env_id",
@@ -116,9 +116,7 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> None:
     """Write a CSV atomically (temp file, then rename)."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.name + ".tmp")
-    df.to_csv(tmp, index=False, float_format="%.6g")
-    os.replace(tmp, p)
+    atomic_write(p, df.to_csv(index=False, float_format="%.6g"))
 
 
 def accumulate(board: pd.DataFrame, path: str | Path) -> pd.DataFrame:

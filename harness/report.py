@@ -6,7 +6,6 @@ A directory holding ``episodes.jsonl`` is a run; any other directory means every
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from harness.report_views import (
     runs_view,
     steps_view,
 )
+from harness.store import atomic_write
 
 DEFAULT_TRAJECTORIES = 20
 SECTIONS = [
@@ -233,12 +233,6 @@ def html_report(data: ReportData, t: Tables, generated: str, limit: int) -> str:
     return page("qharness report", SECTIONS, body)
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def write_report(
     run_dirs: Sequence[str | Path], out_dir: str | Path, trajectories: int = DEFAULT_TRAJECTORIES
 ) -> Path:
@@ -250,9 +244,9 @@ def write_report(
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _write(out / "report.md", markdown(data, tables, generated))
+    atomic_write(out / "report.md", markdown(data, tables, generated))
     html_path = out / "report.html"
-    _write(html_path, html_report(data, tables, generated, trajectories))
+    atomic_write(html_path, html_report(data, tables, generated, trajectories))
     return html_path
 
 

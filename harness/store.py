@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,18 @@ from harness.records import EpisodeRecord, StepRecord
 EPISODES = "episodes.jsonl"
 CONFIG = "config.toml"
 TRAJECTORIES = "trajectories"
+
+
+def atomic_write(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a temp file (named per process and
+    thread, so concurrent writers of one path never share it), fsync, then one rename."""
+    p = Path(path)
+    tmp = p.with_name(f"{p.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, p)
 
 
 class RunDirError(RuntimeError):
@@ -81,15 +94,15 @@ class RunStore:
 
     def write_config(self, cfg: RunConfig, extra: dict[str, Any] | None = None) -> None:
         """Write the resolved config (``config.toml``, readable by ``--config``) and run info."""
-        self._atomic_write(self.root / CONFIG, to_toml(cfg))
+        atomic_write(self.root / CONFIG, to_toml(cfg))
         if extra is not None:
-            self._atomic_write(self.root / "run.json", json.dumps(extra, indent=2, sort_keys=True))
+            atomic_write(self.root / "run.json", json.dumps(extra, indent=2, sort_keys=True))
 
     def append(self, record: EpisodeRecord, steps: Iterable[StepRecord | dict[str, Any]]) -> None:
         """Persist one finished episode: trajectory first, then its episode line."""
         lines = [json.dumps(s.to_dict() if isinstance(s, StepRecord) else s) for s in steps]
         name = trajectory_name(record.env_id, record.agent, record.seed)
-        self._atomic_write(self.traj_dir / name, "".join(line + "\n" for line in lines))
+        atomic_write(self.traj_dir / name, "".join(line + "\n" for line in lines))
         data = (json.dumps(record.to_dict()) + "\n").encode()
         fd = os.open(self.episodes_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -102,12 +115,3 @@ class RunStore:
         """The stored steps of one episode."""
         path = self.traj_dir / trajectory_name(env_id, agent, seed)
         return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
-
-    @staticmethod
-    def _atomic_write(path: Path, text: str) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)

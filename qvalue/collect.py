@@ -23,6 +23,7 @@ import numpy as np
 
 from harness.backends import BackendError, describe, make_backend
 from harness.config import key_values
+from harness.store import atomic_write
 from qvalue.mcts import MCTS, ROLLOUTS, MCTSConfig, tree_records
 
 TASKS_FILE = "tasks.jsonl"
@@ -67,15 +68,6 @@ def _append_line(path: Path, record: dict[str, Any]) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def done_seeds(out: Path) -> set[int]:
@@ -128,7 +120,7 @@ class CollectTask:
 
 def write_task(out: Path, res: TaskResult) -> None:
     """Driver side: the tree file by rename, then its line in the task log (resume unit)."""
-    _atomic_write(
+    atomic_write(
         out / TREES / task_file(res.seed), "".join(json.dumps(r) + "\n" for r in res.records)
     )
     _append_line(out / TASKS_FILE, res.summary)
@@ -195,7 +187,7 @@ def prepare(out: Path, settings: CollectSettings, resume: bool) -> set[int]:
 
     info = {"settings": settings.to_dict(), "git_commit": git_commit(), "split": TRAIN}
     info["env_fingerprint"] = _fingerprint(settings)
-    _atomic_write(settings_path, json.dumps(info, indent=2, sort_keys=True))
+    atomic_write(settings_path, json.dumps(info, indent=2, sort_keys=True))
     return done_seeds(out)
 
 

@@ -9,11 +9,11 @@ JSON: nothing is unpickled. Scorer specs: a model dir; ``bundled:NAME`` (a dir u
 from __future__ import annotations
 
 import json
-import os
 import threading
 from pathlib import Path
 from typing import Any
 
+from harness.store import atomic_write
 from qvalue.base import Scorer
 
 CARD = "card.json"
@@ -26,9 +26,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 def write_card(out: Path, card: dict[str, Any]) -> dict[str, Any]:
     """Write ``card.json`` (format and version added) atomically; return it."""
     full = {"format": CARD_FORMAT, "format_version": CARD_VERSION, **card}
-    tmp = out / (CARD + ".tmp")
-    tmp.write_text(json.dumps(full, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, out / CARD)
+    atomic_write(out / CARD, json.dumps(full, indent=2, sort_keys=True))
     return full
 
 

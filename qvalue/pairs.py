@@ -14,7 +14,6 @@ import argparse
 import hashlib
 import json
 import math
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -23,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.store import atomic_write
 from qvalue.base import State
 from qvalue.text import state_from_record
 
@@ -148,10 +148,9 @@ def write_pairs(path: str | Path, pairs: Sequence[Pair], meta: dict[str, Any]) -
     """Write the JSONL file and ``<path>.meta.json``; return the meta (with ``hash``)."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    data = "".join(json.dumps(x.to_dict(), sort_keys=True) + "\n" for x in pairs).encode()
-    tmp = p.with_name(p.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, p)
+    text = "".join(json.dumps(x.to_dict(), sort_keys=True) + "\n" for x in pairs)
+    atomic_write(p, text)
+    data = text.encode()
     full = {
         **meta,
         "hash": hashlib.sha256(data).hexdigest(),

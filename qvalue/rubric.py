@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
-import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from agents.llm.base import LLM
 from envs.base import fingerprint
+from harness.store import atomic_write
 from qvalue.rubric_templates import TEMPLATES, family_of
 
 MAX_CRITERIA = 6
@@ -263,10 +262,7 @@ class RubricStore:
         else:
             self.misses += 1
             rubric = generate_rubric(self.llm, env_id, task, self.generator, self.max_criteria)
-            # a temp name per process and thread: two workers may write the same task's rubric
-            tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-            tmp.write_text(json.dumps(rubric.to_dict(), indent=1), encoding="utf-8")
-            tmp.replace(path)
+            atomic_write(path, json.dumps(rubric.to_dict(), indent=1))  # two workers may race
         self._mem[key] = rubric
         return rubric
 
