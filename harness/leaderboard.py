@@ -1,4 +1,4 @@
-"""Episode tables and leaderboards (pandas), with 95% bootstrap intervals over episodes."""
+"""Episode tables and leaderboards (pandas), with 95% Wilson intervals of success rates."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 
 from harness import __version__
 from harness.records import EpisodeRecord
-from harness.stats import bootstrap_ci
+from harness.stats import wilson_interval
 from harness.store import atomic_write
 
 EPISODE_COLUMNS = [
@@ -87,7 +87,7 @@ def leaderboard(
         return pd.DataFrame(columns=LEADERBOARD_COLUMNS)
     for (env_id, agent), g in episodes.groupby(["env_id", "agent"], sort=True):
         success = g["success"].astype(float).to_numpy()
-        low, high = bootstrap_ci(success)
+        low, high = wilson_interval(int(success.sum()), len(success))
         steps = g["steps"].sum()
         rows.append(
             {

@@ -15,7 +15,7 @@ import pandas as pd
 
 from harness.leaderboard import EPISODE_COLUMNS, LEADERBOARD_COLUMNS, episodes_frame, leaderboard
 from harness.records import EpisodeRecord
-from harness.stats import paired_bootstrap, pearson
+from harness.stats import mcnemar_exact, paired_bootstrap, pearson
 from harness.store import EPISODES, RunStore
 
 UNKNOWN = "unknown"
@@ -177,10 +177,11 @@ def _fingerprint_notes(board: pd.DataFrame) -> list[str]:
 
 
 def paired_comparisons(data: ReportData, seed: int = 0) -> pd.DataFrame:
-    """Every pair of entries of one env and fingerprint with shared seeds: A − B differences."""
+    """Every pair of entries of one env and fingerprint with shared seeds: A − B differences
+    (paired bootstrap intervals; exact McNemar p-value for success)."""
     cols = ["env_id", "a", "b", "shared_seeds", "success_a", "success_b"]
-    cols += ["success_diff", "success_low", "success_high", "reward_diff", "reward_low"]
-    cols += ["reward_high"]
+    cols += ["success_diff", "success_low", "success_high", "success_p_mcnemar", "reward_diff"]
+    cols += ["reward_low", "reward_high"]
     rows = []
     ep = data.episodes
     for env_id in data.env_ids:
@@ -205,6 +206,7 @@ def paired_comparisons(data: ReportData, seed: int = 0) -> pd.DataFrame:
                     sa.mean(),
                     sb.mean(),
                     *paired_bootstrap(sa, sb, seed=seed),
+                    mcnemar_exact(sa, sb),
                     *paired_bootstrap(ra, rb, seed=seed),
                 ]
             )

@@ -66,7 +66,7 @@ def leaderboard_view(board: pd.DataFrame) -> pd.DataFrame:
 def pairs_view(pairs: pd.DataFrame) -> pd.DataFrame:
     """Paired comparisons of one env."""
     headers = ["A", "B", "shared seeds", "success A", "success B", "Δ success", "95% CI"]
-    headers += ["Δ reward", "95% CI (reward)"]
+    headers += ["McNemar p", "Δ reward", "95% CI (reward)"]
     rows = [
         [
             str(r.a),
@@ -76,6 +76,7 @@ def pairs_view(pairs: pd.DataFrame) -> pd.DataFrame:
             f3(r.success_b),
             f3(r.success_diff),
             ci(r.success_low, r.success_high),
+            f3(r.success_p_mcnemar),
             g4(r.reward_diff),
             ci(r.reward_low, r.reward_high),
         ]

@@ -1,8 +1,14 @@
-"""Small statistics shared by leaderboards, reports and the Q-value work: bootstrap, Pearson."""
+"""Small statistics shared by leaderboards, reports and the Q-value work.
+
+Wilson score intervals for success proportions, percentile bootstrap intervals for means,
+exact McNemar tests for paired successes, Pearson correlation.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from statistics import NormalDist
 
 import numpy as np
 
@@ -54,3 +60,47 @@ def pearson(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) ->
     if u.size < 3 or u.size != v.size or np.ptp(u) == 0 or np.ptp(v) == 0:
         return float("nan")
     return float(np.corrcoef(u, v)[0, 1])
+
+
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion (NaNs for ``n == 0``).
+
+    Unlike a percentile bootstrap it never collapses to a point at 0/n or n/n: 3 of 3 gives
+    about [0.44, 1.00].
+    """
+    if n <= 0:
+        return float("nan"), float("nan")
+    if not 0 <= successes <= n:
+        raise ValueError(f"wilson_interval needs 0 <= successes <= n, got {successes} of {n}")
+    z = NormalDist().inv_cdf(1 - (1 - level) / 2)
+    p, z2 = successes / n, z * z
+    denom = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
+    low = 0.0 if successes == 0 else centre - half  # exact ends: no rounding residue at 0/n, n/n
+    high = 1.0 if successes == n else centre + half
+    return low, high
+
+
+def mcnemar_exact(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -> float:
+    """Two-sided exact McNemar p-value for paired 0/1 outcomes ``a[i]``, ``b[i]``.
+
+    Only discordant pairs count: with ``n01`` items where only ``b`` succeeded and ``n10``
+    where only ``a`` did, ``p = min(1, 2 * P(X <= min(n01, n10)))`` for X ~ Binomial(n01 + n10,
+    1/2); 1.0 when no pair is discordant. NaN with no pairs, or when a value is not 0 or 1
+    (e.g. success rates averaged over several samples of a seed).
+    """
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(
+            f"mcnemar_exact needs two 1-D arrays of one length, got {x.shape} {y.shape}"
+        )
+    if x.size == 0 or not (np.isin(x, (0.0, 1.0)).all() and np.isin(y, (0.0, 1.0)).all()):
+        return float("nan")
+    n10 = int(((x == 1) & (y == 0)).sum())
+    n01 = int(((x == 0) & (y == 1)).sum())
+    n = n10 + n01
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(n10, n01) + 1)) / 2**n
+    return min(1.0, 2 * tail)

@@ -27,7 +27,7 @@ from qvalue.collect import parse_args as collect_args
 from qvalue.mcts import ROLLOUTS
 from qvalue.models import KINDS
 from qvalue.passk import parse_args as passk_args
-from qvalue.stats import paired_bootstrap
+from qvalue.stats import mcnemar_exact, paired_bootstrap
 
 # bad input of any stage: one line on stderr, exit code 2
 ERRORS: tuple[type[Exception], ...] = (
@@ -162,7 +162,8 @@ def stage_eval(ns: argparse.Namespace, out: Path) -> tuple[str, str, list[Any]]:
 def compare(
     records: list[Any], base: str, q_agent: str, env_ids: list[str]
 ) -> list[dict[str, Any]]:
-    """Per env: paired bootstrap (q - base) of success and reward over shared seeds."""
+    """Per env: paired bootstrap (q - base) of success and reward over shared seeds, and the
+    exact McNemar p-value of the success difference."""
     rows = []
     for env_id in env_ids:
         by = {(r.agent, r.seed): r for r in records if r.env_id == env_id}
@@ -179,6 +180,10 @@ def compare(
             diff, low, high = paired_bootstrap(a, b)
             row.update({f"{metric}_q": _mean(a), f"{metric}_base": _mean(b)})
             row.update({f"{metric}_diff": diff, f"{metric}_ci_low": low, f"{metric}_ci_high": high})
+        row["success_p_mcnemar"] = mcnemar_exact(
+            [float(by[(q_agent, s)].success) for s in seeds],
+            [float(by[(base, s)].success) for s in seeds],
+        )
         row["errors"] = sum(1 for s in seeds for a in (base, q_agent) if by[(a, s)].error)
         rows.append(row)
     return rows

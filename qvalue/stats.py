@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from harness.stats import paired_bootstrap
+from harness.stats import mcnemar_exact, paired_bootstrap
 
-__all__ = ["paired_bootstrap", "pass_at_k"]
+__all__ = ["mcnemar_exact", "paired_bootstrap", "pass_at_k"]
 
 
 def pass_at_k(successes: Sequence[Sequence[bool]]) -> float:

@@ -215,3 +215,17 @@ def test_same_out_twice_without_resume_is_refused(tmp_path: Path) -> None:
     assert again.returncode == 2
     assert "--resume" in again.stderr and len(again.stderr.strip().splitlines()) == 1
     assert _snapshot(out) == before
+
+
+def test_all_win_run_reports_a_wilson_interval_not_a_point(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    proc = run_cli(
+        *("--envs", KEYCHEST, "--agents", "expert", "--episodes", "3", "--out", out),
+        *("--leaderboard", ""),
+    )
+    assert proc.returncode == 0, proc.stderr
+    (row,) = _csv(out / "leaderboard.csv")[1]
+    assert row["success_rate"] == "1"
+    # 3 of 3 wins: the Wilson 95% interval, not a bootstrap's [1, 1]
+    assert float(row["success_ci_low"]) == pytest.approx(0.4385, abs=1e-4)
+    assert float(row["success_ci_high"]) == 1.0

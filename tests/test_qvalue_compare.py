@@ -29,6 +29,7 @@ def test_compare_pairs_by_seed_and_later_dirs_win(tmp_path: Path) -> None:
     row = table.iloc[0]
     assert row["seeds"] == 4 and row["success_q"] == 0.75 and row["success_base"] == 0.0
     assert row["success_ci_low"] > 0 and row["success_diff"] == 0.75
+    assert row["success_p_mcnemar"] == 2 / 2**3  # three discordant seeds, all won by q
     assert main([str(tmp_path / "nope"), "--base", "x", "--other", "y"]) == 2
 
 

@@ -54,7 +54,8 @@ def combined(runs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_single_run_markdown_has_leaderboard(single: Path) -> None:
     md = (single.parent / "report.md").read_text()
     assert "## Leaderboard" in md and f"### {KEYCHEST}" in md
-    assert re.search(r"^\| expert \| 6 \| 1\.000 \| \[1\.000, 1\.000\] \|", md, re.M)
+    # Wilson interval of 6 wins of 6
+    assert re.search(r"^\| expert \| 6 \| 1\.000 \| \[0\.610, 1\.000\] \|", md, re.M)
     assert re.search(r"^\| random \| 6 \| ", md, re.M)
     assert re.search(rf"^\| {re.escape(FAKE_RERANKER)} \| 6 \| ", md, re.M)
     assert "## Paired comparisons" in md and "| expert | random | 6 |" in md
@@ -84,6 +85,7 @@ def test_combined_flags_fingerprints_and_keeps_pairs_apart(combined: Path) -> No
     # runs with different KeyChest fingerprints are never paired
     assert "[bigger] | random [main]" not in md and "[main] | random [bigger]" not in md
     assert "| expert [main] | random [main] | 6 |" in md
+    assert "| Δ success | 95% CI | McNemar p |" in md
     assert "no finished episodes" in md  # the empty run is listed with its problem
 
 

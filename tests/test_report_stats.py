@@ -1,4 +1,4 @@
-"""The paired bootstrap and correlation used by reports (and by Q-value evaluations)."""
+"""Intervals, tests and correlation used by leaderboards, reports and Q-value evaluations."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.stats import paired_bootstrap, pearson
+from harness.stats import mcnemar_exact, paired_bootstrap, pearson, wilson_interval
 
 values = st.lists(st.floats(-10, 10, allow_nan=False), min_size=1, max_size=30)
 
@@ -52,3 +52,51 @@ def test_pearson() -> None:
     assert pearson([1, 2, 3, 4], [2, 4, 6, 8]) == pytest.approx(1.0)
     assert pearson([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
     assert math.isnan(pearson([1, 2], [1, 2])) and math.isnan(pearson([1, 1, 1], [1, 2, 3]))
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "low", "high"),
+    [  # reference values of the Wilson score interval at 95% (z = 1.95996)
+        (3, 3, 0.43850, 1.0),
+        (0, 5, 0.0, 0.43448),
+        (5, 10, 0.23659, 0.76341),
+        (1, 20, 0.00889, 0.23613),
+    ],
+)
+def test_wilson_interval_reference_values(k: int, n: int, low: float, high: float) -> None:
+    assert wilson_interval(k, n) == pytest.approx((low, high), abs=5e-5)
+
+
+def test_wilson_interval_is_never_a_point_and_narrows_with_n() -> None:
+    for k, n in [(0, 1), (1, 1), (3, 3), (0, 5)]:
+        low, high = wilson_interval(k, n)
+        assert 0.0 <= low <= k / n <= high <= 1.0 and high - low > 0.3
+    assert wilson_interval(30, 30)[0] > wilson_interval(3, 3)[0]
+    assert wilson_interval(2, 3, level=0.99)[0] < wilson_interval(2, 3)[0]
+    assert all(math.isnan(x) for x in wilson_interval(0, 0))
+    with pytest.raises(ValueError, match="successes"):
+        wilson_interval(4, 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 200), st.data())
+def test_wilson_interval_holds_the_proportion(n: int, data: st.DataObject) -> None:
+    k = data.draw(st.integers(0, n))
+    low, high = wilson_interval(k, n)
+    assert low <= k / n <= high
+    assert wilson_interval(n - k, n) == pytest.approx((1 - high, 1 - low))  # symmetric
+
+
+def test_mcnemar_exact_counts_only_discordant_pairs() -> None:
+    # 6 pairs where only A won, none where only B won: p = 2 * (1/2)^6
+    assert mcnemar_exact([1] * 6 + [0, 1], [0] * 6 + [0, 1]) == pytest.approx(2 / 64)
+    # 8 of 10 discordant pairs favour A: 2 * P(X <= 2), X ~ Bin(10, 1/2) = 2 * 56 / 1024
+    a, b = [1] * 8 + [0] * 2, [0] * 8 + [1] * 2
+    assert mcnemar_exact(a, b) == pytest.approx(112 / 1024)
+    assert mcnemar_exact(a, b) == mcnemar_exact(b, a)
+    assert mcnemar_exact([1, 0, 1], [1, 0, 1]) == 1.0  # no discordant pair
+    assert mcnemar_exact([1, 0], [0, 1]) == 1.0  # balanced: capped at 1
+    assert math.isnan(mcnemar_exact([0.5, 1.0], [1.0, 0.0]))  # not 0/1 outcomes
+    assert math.isnan(mcnemar_exact([], []))
+    with pytest.raises(ValueError, match="one length"):
+        mcnemar_exact([1.0], [1.0, 0.0])
