@@ -173,12 +173,10 @@ def test_importing_alfworld_leaves_alfworld_data_alone(tmp_path: Path) -> None:
 
 
 @pytest.mark.engine
-def test_check_env_passes_with_fixture_data(data_root: Path) -> None:
-    from gymnasium.utils.env_checker import check_env
+def test_check_text_env_passes_with_fixture_data(data_root: Path) -> None:
+    from envs.checker import check_text_env
 
-    env = make(data_dir=str(data_root))
-    check_env(env, skip_render_check=True)
-    env.close()
+    check_text_env(lambda: make(data_dir=str(data_root)))
 
 
 def test_harness_run_reports_missing_data_in_one_line(

@@ -1,28 +1,23 @@
-"""The text-env contract over every registered ``harness/`` id: check_env, info keys, seeded
-resets, nonsense actions, splits and snapshot/restore."""
+"""The text-env contract over every registered ``harness/`` id (``envs.checker.check_text_env``),
+the checker's own power to find each broken rule, and env-specific properties."""
 
 from __future__ import annotations
 
 import sys
-import warnings
-from collections.abc import Iterator
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium import spaces
-from gymnasium.utils.env_checker import check_env, data_equivalence
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import envs  # noqa: F401 - registers the harness/ ids
-from envs.base import ADMISSIBLE_ACTIONS, INVALID_ACTION, REQUIRED_INFO_KEYS, TASK, TASK_ID
+from envs.base import ADMISSIBLE_ACTIONS, INVALID_ACTION, REQUIRED_INFO_KEYS, TASK_ID
+from envs.checker import ContractError, check_text_env
 from envs.registration import EnvSpec, harness_ids, missing, spec
 from envs.toy import KeyChestEnv
 from tests.fakes import FakeCountEnv
-
-ROLLOUT_STEPS = 12
 
 
 def _param(env_id: str) -> Any:
@@ -40,26 +35,6 @@ def _param(env_id: str) -> Any:
 
 
 IDS = [_param(i) for i in harness_ids()]
-
-
-@pytest.fixture
-def make() -> Iterator[Any]:
-    """``gym.make`` that closes what it made."""
-    made: list[gym.Env[Any, Any]] = []
-
-    def _make(env_id: str) -> gym.Env[Any, Any]:
-        env = gym.make(env_id)
-        made.append(env)
-        return env
-
-    yield _make
-    for env in made:
-        env.close()
-
-
-def _pick(info: dict[str, Any], rng: np.random.Generator) -> str:
-    acts = list(info.get(ADMISSIBLE_ACTIONS) or [])
-    return acts[int(rng.integers(len(acts)))] if acts else "look"
 
 
 def test_some_ids_are_registered() -> None:
@@ -88,18 +63,10 @@ def test_skip_logic(
 
 
 @pytest.mark.parametrize("env_id", IDS)
-def test_check_env(env_id: str, make: Any) -> None:
-    """Gymnasium's checker passes, and none of its ``WARN:`` findings is raised."""
-    strict_check_env(make(env_id).unwrapped)
-
-
-def strict_check_env(env: gym.Env[Any, Any]) -> None:
-    """``check_env``, failing also on the findings it only warns about (``WARN:``)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        check_env(env, skip_render_check=True)
-    findings = [str(w.message) for w in caught if "WARN:" in str(w.message)]
-    assert not findings, findings
+def test_check_text_env(env_id: str) -> None:
+    """The library checker passes: Gymnasium's check_env (warnings included), info keys after
+    reset and every step, same seed same task, splits, nonsense actions, snapshot/restore."""
+    check_text_env(env_id)
 
 
 class _DefaultTextSpaceEnv(FakeCountEnv):
@@ -110,71 +77,61 @@ class _DefaultTextSpaceEnv(FakeCountEnv):
         self.observation_space = spaces.Text(64)  # type: ignore[assignment]
 
 
-def test_strict_check_catches_the_text_space_trap() -> None:
-    """The control: prose observations in a default ``spaces.Text`` fail the check."""
-    with pytest.raises(AssertionError):
-        strict_check_env(_DefaultTextSpaceEnv())
+class _NoScoreEnv(FakeCountEnv):
+    """Fake env whose step info lacks ``score`` and has a non-bool ``won``."""
+
+    def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = super().step(action)
+        info = {k: v for k, v in info.items() if k != "score"}
+        return obs, reward, terminated, truncated, {**info, "won": int(info["won"])}
 
 
-@pytest.mark.parametrize("env_id", IDS)
-def test_info_keys_every_step(env_id: str, make: Any) -> None:
-    """The required info keys are present after reset and after every step, with their types."""
-    env = make(env_id)
-    rng = np.random.default_rng(0)
-    obs, info = env.reset(seed=1)
-    assert isinstance(obs, str)
-    for t in range(ROLLOUT_STEPS + 1):
-        missing_keys = [k for k in REQUIRED_INFO_KEYS if k not in info]
-        assert not missing_keys, f"step {t}: info lacks {missing_keys}"
-        assert isinstance(info[ADMISSIBLE_ACTIONS], list)
-        assert all(isinstance(a, str) for a in info[ADMISSIBLE_ACTIONS])
-        assert isinstance(info[TASK], str) and info[TASK]
-        assert isinstance(info["won"], bool) and isinstance(info[INVALID_ACTION], bool)
-        assert isinstance(info["score"], int | float)
-        if t == ROLLOUT_STEPS:
-            break
-        obs, reward, terminated, truncated, info = env.step(_pick(info, rng))
-        assert isinstance(obs, str) and isinstance(reward, float)
-        if terminated or truncated:
-            obs, info = env.reset(seed=2 + t)
+class _RandomTaskEnv(FakeCountEnv):
+    """Fake env that ignores the seed when choosing its task."""
+
+    def _reset_task(
+        self, seed: int | None, split: str, options: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        obs, info = super()._reset_task(seed, split, options)
+        return obs, {**info, "task": f"task {np.random.default_rng().integers(1 << 30)}"}
 
 
-@pytest.mark.parametrize("env_id", IDS)
-def test_same_seed_same_task(env_id: str, make: Any) -> None:
-    """Two envs reset with one seed give the same observation and task; splits are honoured."""
-    a, b = make(env_id), make(env_id)
-    for seed in (0, 7):
-        obs_a, info_a = a.reset(seed=seed)
-        obs_b, info_b = b.reset(seed=seed)
-        assert obs_a == obs_b
-        assert info_a[TASK] == info_b[TASK] and info_a.get(TASK_ID) == info_b.get(TASK_ID)
-    obs_a, info_a = a.reset(seed=3, options={"split": "train"})
-    assert info_a["split"] == "train"
+class _RaisingEnv(FakeCountEnv):
+    """Fake env that raises on an empty action instead of answering it as invalid."""
+
+    def _step_text(self, action: str) -> tuple[str, float, bool, dict[str, Any]]:
+        if not action.strip():
+            raise ValueError("empty action")
+        return super()._step_text(action)
 
 
-@pytest.mark.parametrize("env_id", IDS)
-@pytest.mark.parametrize("seeded", [True, False])
-def test_snapshot_restore(env_id: str, seeded: bool, make: Any) -> None:
-    """Restoring a snapshot gives the snapshot's observation and info, and the same future."""
-    env = make(env_id).unwrapped
-    rng = np.random.default_rng(5)
-    seed = 4 if seeded else None
-    obs, info = env.reset(seed=seed)
-    for _ in range(3):
-        obs, _, terminated, truncated, info = env.step(_pick(info, rng))
-        if terminated or truncated:  # never step a finished episode: start another
-            obs, info = env.reset(seed=seed)
-    snap = env.snapshot()
-    at_snap = (obs, info)
-    probe = _pick(info, rng)
-    after_probe = env.step(probe)
-    done = after_probe[2] or after_probe[3]
-    for _ in range(3 * (not done)):
-        _, _, terminated, truncated, info = env.step(_pick(info, rng))
-        if terminated or truncated:
-            break
-    assert data_equivalence(env.restore(snap), at_snap)
-    assert data_equivalence(env.step(probe), after_probe)
+class _ForgetfulEnv(FakeCountEnv):
+    """Fake env whose restore() forgets the replayed count."""
+
+    def restore(self, snap: Any) -> tuple[str, dict[str, Any]]:
+        return self.reset(seed=snap.seed, options=snap.options)
+
+
+@pytest.mark.parametrize(
+    ("env_class", "finding"),
+    [
+        (_DefaultTextSpaceEnv, "gymnasium"),  # the control for the Text space trap
+        (_NoScoreEnv, "info lacks 'score'"),
+        (_NoScoreEnv, "info['won'] has a wrong type"),
+        (_RandomTaskEnv, "two envs reset with seed 0 differ"),
+        (_RaisingEnv, "raised ValueError: empty action"),
+        (_ForgetfulEnv, "restore() does not return the snapshot's observation"),
+    ],
+)
+def test_checker_finds_each_broken_rule(env_class: type, finding: str) -> None:
+    with pytest.raises(ContractError) as caught:
+        check_text_env(env_class)
+    assert any(finding in p for p in caught.value.problems), caught.value.problems
+
+
+def test_checker_passes_a_good_plugin_env_and_can_skip_snapshot() -> None:
+    check_text_env(FakeCountEnv)
+    check_text_env(_ForgetfulEnv, snapshot=False)
 
 
 def test_keychest_splits_are_disjoint() -> None:
