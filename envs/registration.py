@@ -1,10 +1,13 @@
-"""One table of env ids: what each is, what it needs, and its default-suite episode count."""
+"""One table of env ids: what each is, what it needs, and its default-suite episode count;
+plus plug-in envs from installed packages (entry-point group ``harness.envs``)."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import warnings
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
 import gymnasium as gym
@@ -152,11 +155,38 @@ def missing(s: EnvSpec) -> str | None:
     return None
 
 
+ENV_PLUGIN_GROUP = "harness.envs"
+
+
 def register_all() -> None:
-    """Register every id of the table with Gymnasium (lazily: nothing heavy is imported)."""
+    """Register every id of the table with Gymnasium (lazily: nothing heavy is imported), then
+    load the env plug-ins of installed packages."""
     for s in ENV_TABLE:
         if s.id not in gym.registry:
             gym.register(id=s.id, entry_point=s.entry_point, kwargs=dict(s.kwargs))
+    load_env_plugins()
+
+
+def load_env_plugins() -> list[str]:
+    """Load each ``harness.envs`` entry point: a module that registers Gymnasium ids when
+    imported, or a function that registers them when called. Returns the names loaded; a
+    plug-in that fails to load is skipped with a warning naming it."""
+    loaded = []
+    for ep in metadata.entry_points(group=ENV_PLUGIN_GROUP):
+        try:
+            obj = ep.load()
+            if callable(obj):
+                obj()
+        except Exception as exc:  # a broken plug-in must not break every other env
+            dist = ep.dist.name if ep.dist else "?"
+            warnings.warn(
+                f"env plug-in {ep.name!r} ({ep.value}, from {dist}) failed to load: "
+                f"{type(exc).__name__}: {exc}",
+                stacklevel=2,
+            )
+            continue
+        loaded.append(ep.name)
+    return loaded
 
 
 def harness_ids() -> list[str]:
