@@ -17,7 +17,7 @@ from harness.runner import EpisodeJob, play_episode
 
 pytest.importorskip("bm25s")
 
-SYNTH = "harness/HotPotQASynth-v0"
+SYNTH = "harness/HotPotQASynth-v1"
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from envs.hotpotqa.corpus import Corpus, Page
 from envs.hotpotqa.data import OfficialData, QATask, load_corpus
 from envs.hotpotqa.metrics import exact_match, f1_score
 from envs.hotpotqa.oracle import expert_step, intro_facts
-from envs.hotpotqa.synth import DEFAULT_QUESTIONS, GENERATOR_VERSION, build_synth
+from envs.hotpotqa.synth import DEFAULT_QUESTIONS, LATEST_GENERATOR, build_synth
 
 METRICS = "metrics"
 
@@ -214,23 +214,28 @@ class WikiQAEnv(TextEnv):
 
 
 class HotPotQASynthEnv(WikiQAEnv):
-    """Generated multi-hop questions over a generated encyclopedia (not HotPotQA's data)."""
+    """Generated multi-hop questions over a generated encyclopedia (not HotPotQA's data).
+
+    ``generator``: 1 is ``harness/HotPotQASynth-v0`` (lopsided yes/no per template), 2 is
+    ``harness/HotPotQASynth-v1`` (every comparison template 50/50 within each split).
+    """
 
     def __init__(
         self,
         seed: int = 0,
         n_questions: int = DEFAULT_QUESTIONS,
+        generator: int = LATEST_GENERATOR,
         suggest_actions: bool = True,
         render_mode: str | None = None,
     ) -> None:
         super().__init__(suggest_actions=suggest_actions, render_mode=render_mode)
-        self.world_seed, self.n_questions = seed, n_questions
+        self.world_seed, self.n_questions, self.generator = seed, n_questions, generator
         self._data: dict[str, tuple[list[Page], list[QATask]]] | None = None
         self._corpora: dict[str, Corpus] = {}
 
     def _built(self) -> dict[str, tuple[list[Page], list[QATask]]]:
         if self._data is None:
-            self._data = build_synth(self.world_seed, self.n_questions)
+            self._data = build_synth(self.world_seed, self.n_questions, self.generator)
         return self._data
 
     def tasks(self, split: str) -> list[QATask]:
@@ -245,7 +250,7 @@ class HotPotQASynthEnv(WikiQAEnv):
 
     def env_fingerprint(self) -> str:
         """Generator version and settings."""
-        return fingerprint("HotPotQASynth", GENERATOR_VERSION, self.world_seed, self.n_questions)
+        return fingerprint("HotPotQASynth", self.generator, self.world_seed, self.n_questions)
 
 
 class HotPotQAEnv(WikiQAEnv):
