@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from envs.hotpotqa.corpus import Page, split_sentences
+from envs.hotpotqa.metrics import normalize_answer
 
 DATA_ENV = "HOTPOTQA_DATA"
 DIR_FILES = {
@@ -26,6 +27,7 @@ DIR_FILES = {
     "test": ("hotpot_dev_distractor_v1.json", "hotpot_dev_fullwiki_v1.json"),
 }
 YES_NO = ("yes", "no")
+COMPARISON_YESNO, COMPARISON_VALUE = "comparison-yesno", "comparison-value"
 VALID_OF_TRAIN = 20  # a directory's valid split: 1 in 20 train questions by _id hash
 HOW = (
     f"set {DATA_ENV} or pass data=PATH (hotpot_dev_distractor_v1.json or the directory "
@@ -56,6 +58,15 @@ class QATask:
     context: tuple[Page, ...] = ()
     template: str = ""
     outcome: str = ""
+
+
+def question_type(task: QATask) -> str:
+    """``bridge``, ``comparison-yesno`` or ``comparison-value`` (HotPotQA's ``type`` with
+    comparisons split by a yes/no answer); ``""`` when the task has no type."""
+    if task.qtype != "comparison":
+        return task.qtype
+    yes_no = normalize_answer(task.answer) in YES_NO
+    return COMPARISON_YESNO if yes_no else COMPARISON_VALUE
 
 
 def bucket(qid: str, n: int) -> int:

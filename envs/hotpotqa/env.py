@@ -4,7 +4,9 @@
 five sentences, or answers "Could not find <entity>. Similar: [...]" with up to five BM25
 titles; ``lookup[keyword]`` shows the next sentence of the open page containing the keyword
 ("(Result i / n) ..."); ``think[...]`` is a no-op; ``finish[answer]`` ends the episode with
-reward = exact match (official normalisation). ``info["metrics"]`` holds ``em`` and ``f1``.
+reward = exact match (official normalisation). ``info["metrics"]`` holds ``em`` and ``f1``;
+``info["task_type"]`` is the question's type: ``bridge``, ``comparison-yesno`` or
+``comparison-value``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from envs.base import (
     SPLIT,
     TASK,
     TASK_ID,
+    TASK_TYPE,
     WON,
     EnvSnapshot,
     TextEnv,
@@ -29,7 +32,7 @@ from envs.base import (
 )
 from envs.hotpotqa.actions import HELP, candidates, parse_action
 from envs.hotpotqa.corpus import Corpus, Page
-from envs.hotpotqa.data import OfficialData, QATask, load_corpus
+from envs.hotpotqa.data import OfficialData, QATask, load_corpus, question_type
 from envs.hotpotqa.metrics import exact_match, f1_score
 from envs.hotpotqa.oracle import expert_step, intro_facts
 from envs.hotpotqa.synth import DEFAULT_QUESTIONS, LATEST_GENERATOR, build_synth
@@ -148,6 +151,7 @@ class WikiQAEnv(TextEnv):
         info: dict[str, Any] = {
             TASK: self._qa.question,
             TASK_ID: self._qa.qid,
+            TASK_TYPE: question_type(self._qa),
             MAX_SCORE: 1.0,
             INVALID_ACTION: self._invalid,
             METRICS: {
