@@ -45,15 +45,19 @@ def react_accepts(action: str) -> bool:
     return a.endswith("]") and any(a.startswith(f"{v}[") for v in VERBS)
 
 
-def oracle_actions(env: HotPotQASynthEnv, split: str = "test") -> list[int]:
-    """Actions the oracle takes to finish each question of ``split``."""
+def oracle_actions(env: HotPotQASynthEnv, split: str = "test") -> list[tuple[int, bool]]:
+    """Per question of ``split``: actions the oracle takes to finish, and whether every one of
+    them was among the suggested actions (so an agent limited to suggestions can win)."""
     out = []
     for i in range(len(env.tasks(split))):
         _, info = env.reset(options={"split": split, "task_index": i, "expert": True})
+        suggested = True
         for n in range(1, 40):
-            *_, done, _, info = env.step(info["expert_action"])
+            action = info["expert_action"]
+            suggested = suggested and action in info["admissible_actions"]
+            *_, done, _, info = env.step(action)
             if done:
-                out.append(n)
+                out.append((n, suggested))
                 break
     return out
 
@@ -135,10 +139,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     for gen, name in ((1, "HotPotQASynth-v0"), (2, "HotPotQASynth-v1")):
         env = HotPotQASynthEnv(generator=gen)
         steps = oracle_actions(env)
-        within = sum(n <= REACT_STEPS for n in steps)
-        print(
-            f"{name} test: oracle actions max {max(steps)}, <= {REACT_STEPS}: {within}/{len(steps)}"
-        )
+        kinds = [question_type(t) for t in env.tasks("test")]
+        within = sum(n <= REACT_STEPS for n, _ in steps)
+        print(f"{name} test: oracle actions max {max(n for n, _ in steps)}")
+        print(f"{name} test: oracle within {REACT_STEPS} actions: {within}/{len(steps)}")
+        for kind in TYPES:
+            ok = [s for (_, s), k in zip(steps, kinds, strict=True) if k == kind]
+            print(f"{name} test: oracle only suggested actions, {kind}: {sum(ok)}/{len(ok)}")
         for kind, (won, n) in random_by_type(env, args.random_episodes).items():
             print(f"{name} test: random wins {kind}: {won}/{n}")
     v0 = HotPotQASynthEnv(generator=1).tasks("test")
