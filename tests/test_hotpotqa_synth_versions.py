@@ -16,7 +16,7 @@ import envs  # noqa: F401 - registers the ids
 from agents.prompts import prompt_for
 from envs.hotpotqa.corpus import Page
 from envs.hotpotqa.data import QATask
-from envs.hotpotqa.guessability import balances, step0_accuracy, yes_no_share
+from envs.hotpotqa.guessability import balances, report, step0_accuracy, yes_no_share
 from envs.hotpotqa.synth import build_synth
 from envs.hotpotqa.synth_balanced import (
     TEMPLATES,
@@ -171,3 +171,10 @@ def test_v1_gets_v0s_prompts_and_rubric_family() -> None:
 def test_unknown_generator_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown HotPotQASynth generator 9"):
         build_synth(generator=9)
+
+
+def test_guessability_report_covers_every_generator_and_split() -> None:
+    text = report(n_questions=60)
+    for gen in (1, 2):
+        for split in SPLITS:
+            assert f"| {gen} | {split} | 60 |" in text

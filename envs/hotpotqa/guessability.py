@@ -63,14 +63,20 @@ def yes_no_share(tasks: Sequence[QATask]) -> float:
     return sum(t.answer in YES_NO for t in tasks) / len(tasks) if tasks else 0.0
 
 
+def answers_by_template(tasks: Sequence[QATask]) -> dict[str, collections.Counter[str]]:
+    """How often each answer string occurs, per template."""
+    by: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for t in tasks:
+        by[t.template][t.answer] += 1
+    return dict(sorted(by.items()))
+
+
 def answer_majority(tasks: Sequence[QATask]) -> float:
     """Share of all questions answered by each template's most frequent answer string in the
     split (hindsight: an upper bound that also counts names and years repeated in a template,
     e.g. the few capitals)."""
-    by: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    for t in tasks:
-        by[t.template][t.answer] += 1
-    return sum(c.most_common(1)[0][1] for c in by.values()) / len(tasks) if tasks else 0.0
+    by = answers_by_template(tasks).values()
+    return sum(c.most_common(1)[0][1] for c in by) / len(tasks) if tasks else 0.0
 
 
 def report(seed: int = 0, n_questions: int = DEFAULT_QUESTIONS) -> str:
@@ -85,6 +91,11 @@ def report(seed: int = 0, n_questions: int = DEFAULT_QUESTIONS) -> str:
         "| generator | split | template | outcomes | majority guess |",
         "|---|---|---|---|---|",
     ]
+    strings = [
+        "",
+        "| generator | split | template | questions | distinct answers | top answer share |",
+        "|---|---|---|---|---|---|",
+    ]
     for gen in GENERATORS:
         data = build_synth(seed, n_questions, gen)
         for split in SPLIT_CODES:
@@ -96,7 +107,10 @@ def report(seed: int = 0, n_questions: int = DEFAULT_QUESTIONS) -> str:
             for b in balances(tasks):
                 counts = " / ".join(f"{k} {v}" for k, v in b.counts.items())
                 detail.append(f"| {gen} | {split} | {b.template} | {counts} | {b.majority:.3f} |")
-    return "\n".join(lines + detail)
+            for name, c in answers_by_template(tasks).items():
+                n, top = sum(c.values()), c.most_common(1)[0][1]
+                strings.append(f"| {gen} | {split} | {name} | {n} | {len(c)} | {top / n:.3f} |")
+    return "\n".join(lines + detail + strings)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
