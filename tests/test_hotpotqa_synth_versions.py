@@ -14,6 +14,7 @@ import pytest
 
 import envs  # noqa: F401 - registers the ids
 from agents.prompts import prompt_for
+from agents.registry import SUITE_AGENT_ENVS
 from envs.hotpotqa.corpus import Page
 from envs.hotpotqa.data import QATask
 from envs.hotpotqa.guessability import balances, report, step0_accuracy, yes_no_share
@@ -32,6 +33,7 @@ from envs.hotpotqa.synth_balanced import (
 )
 from envs.hotpotqa.synth_templates import World
 from envs.hotpotqa.world import PROFESSIONS, WorldBuilder
+from envs.registration import spec
 from qvalue.rubric_templates import family_of
 
 pytest.importorskip("bm25s")
@@ -178,3 +180,11 @@ def test_guessability_report_covers_every_generator_and_split() -> None:
     for gen in (1, 2):
         for split in SPLITS:
             assert f"| {gen} | {split} | 60 |" in text
+
+
+def test_default_suite_runs_v1_not_v0() -> None:
+    v0, v1 = spec("harness/HotPotQASynth-v0"), spec("harness/HotPotQASynth-v1")
+    assert v0 is not None and v1 is not None and v0.synthetic and v1.synthetic
+    assert v0.default_episodes == 0 < v1.default_episodes
+    assert "harness/HotPotQASynth-v1" in SUITE_AGENT_ENVS["react"]
+    assert "harness/HotPotQASynth-v0" not in SUITE_AGENT_ENVS["react"]
