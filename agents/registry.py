@@ -46,7 +46,7 @@ DEFAULT_AGENTS: tuple[str, ...] = ("random", "expert", "react", "admissible-q")
 # takes 1-4 s a step on 2 cores, ~80 s a WebShop episode; the bundled Q model was trained on
 # KeyChest only).
 SUITE_AGENT_ENVS: dict[str, tuple[str, ...]] = {
-    "react": ("harness/KeyChest-v0", "harness/HotPotQASynth-v0"),
+    "react": ("harness/KeyChest-v0", "harness/HotPotQASynth-v1"),
     "admissible-q": ("harness/KeyChest-v0",),
 }
 SUITE_MAX_STEPS = 20

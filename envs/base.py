@@ -28,6 +28,8 @@ TASK_ID = "task_id"  # str: stable id of the task within its split
 SPLIT = "split"  # str: "train" | "valid" | "test"
 EXPERT_ACTION = "expert_action"  # str | None: only when reset with options={"expert": True}
 MAX_SCORE = "max_score"  # float: best reachable score, where the env knows it
+TASK_TYPE = "task_type"  # str: the task's category, where the env has one (HotPotQA:
+# "bridge" | "comparison-yesno" | "comparison-value"); results break down by it
 
 REQUIRED_INFO_KEYS = (ADMISSIBLE_ACTIONS, TASK, WON, SCORE, INVALID_ACTION)
 SPLITS = ("train", "valid", "test")

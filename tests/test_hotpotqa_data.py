@@ -11,7 +11,15 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import envs  # noqa: F401 - registers the ids
-from envs.hotpotqa.data import DataError, OfficialData, bucket, load_corpus, load_questions
+from envs.hotpotqa.data import (
+    DataError,
+    OfficialData,
+    QATask,
+    bucket,
+    load_corpus,
+    load_questions,
+    question_type,
+)
 from envs.hotpotqa.env import HotPotQAEnv
 
 pytest.importorskip("bm25s")
@@ -159,3 +167,21 @@ def test_cli_missing_data_exits_2_with_one_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and err[-1].startswith("error: env 'harness/HotPotQA-v0'")
     assert "HotPotQA data not found" in err[-1]
+
+
+def test_question_type_splits_comparisons_by_yes_no_answer() -> None:
+    kinds = [question_type(q) for q in load_questions(FIXTURE)]
+    assert kinds == ["bridge", "comparison-yesno", "comparison-value"]
+    assert question_type(QATask("q", "?", "Yes.", "comparison")) == "comparison-yesno"
+    assert question_type(QATask("q", "?", "yes")) == ""  # no type given: unknown
+
+
+def test_env_reports_the_task_type() -> None:
+    env = HotPotQAEnv(data=FIXTURE)
+    kinds = []
+    for i in range(3):
+        _, info = env.reset(options={"task_index": i})
+        _, _, _, _, after = env.step("search[Carmen]")
+        assert after["task_type"] == info["task_type"]
+        kinds.append(info["task_type"])
+    assert kinds == ["bridge", "comparison-yesno", "comparison-value"]

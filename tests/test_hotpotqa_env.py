@@ -13,11 +13,12 @@ import envs  # noqa: F401 - registers the ids
 from agents.baselines import ExpertAgent, RandomAgent
 from envs.hotpotqa.actions import parse_action, similar_titles
 from envs.hotpotqa.env import HotPotQASynthEnv
+from envs.hotpotqa.synth_balanced import TEMPLATES
 from harness.runner import EpisodeJob, play_episode
 
 pytest.importorskip("bm25s")
 
-SYNTH = "harness/HotPotQASynth-v0"
+SYNTH = "harness/HotPotQASynth-v1"
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +183,20 @@ def test_runner_plays_expert_and_random(env: HotPotQASynthEnv) -> None:
     rnd = play_episode(env, RandomAgent(), EpisodeJob(SYNTH, "random", 3), "test", 20)
     assert rnd.record.steps >= 1 and set(rnd.record.metrics) == {"em", "f1"}
     assert rnd.record.invalid_actions == 0  # suggestions are all well-formed actions
+
+
+def test_task_type_follows_the_template(env: HotPotQASynthEnv) -> None:
+    yes_no = {"same_director", "same_country", "both_profession", "same_nationality"}
+    binary = {t.name for t in TEMPLATES if t.binary}
+    kinds = set()
+    for i, task in enumerate(env.tasks("test")[:80]):
+        _, info = env.reset(options={"task_index": i})
+        want = "bridge"
+        if task.template in binary:
+            want = "comparison-yesno" if task.template in yes_no else "comparison-value"
+        assert info["task_type"] == want, task
+        kinds.add(want)
+        snap = env.snapshot()
+        env.step("finish[yes]")
+        assert env.restore(snap)[1]["task_type"] == want
+    assert kinds == {"bridge", "comparison-yesno", "comparison-value"}

@@ -1,5 +1,6 @@
-"""The generated HotPotQASynth set: size, determinism, disjoint splits, answers not in the
-questions, supporting facts that hold the answer, and the oracle's success rate."""
+"""The generated HotPotQASynth set, both generators (-v0, -v1): size, determinism, disjoint
+splits, answers not in the questions, supporting facts that hold the answer, and the oracle's
+success rate."""
 
 from __future__ import annotations
 
@@ -17,9 +18,14 @@ pytest.importorskip("bm25s")
 SPLITS = ("train", "valid", "test")
 
 
+@pytest.fixture(scope="module", params=[1, 2], ids=["gen1-v0", "gen2-v1"])
+def generator(request: pytest.FixtureRequest) -> int:
+    return int(request.param)
+
+
 @pytest.fixture(scope="module")
-def synth() -> dict:
-    return build_synth(seed=0)
+def synth(generator: int) -> dict:
+    return build_synth(seed=0, generator=generator)
 
 
 def test_at_least_500_questions_per_split_of_both_types(synth: dict) -> None:
@@ -33,10 +39,10 @@ def test_at_least_500_questions_per_split_of_both_types(synth: dict) -> None:
         assert len({t.question for t in tasks}) == len(tasks)
 
 
-def test_deterministic_by_seed(synth: dict) -> None:
-    again = build_synth(seed=0)
+def test_deterministic_by_seed(synth: dict, generator: int) -> None:
+    again = build_synth(seed=0, generator=generator)
     assert again == synth
-    other = build_synth(seed=1)
+    other = build_synth(seed=1, generator=generator)
     assert [t.question for t in other["test"][1]] != [t.question for t in synth["test"][1]]
 
 
@@ -68,8 +74,9 @@ def test_comparison_and_bridge_shapes(synth: dict) -> None:
     assert comp.qtype == "comparison" and comp.answer in ("yes", "no")
 
 
-def test_oracle_reaches_reward_1_on_at_least_95_percent() -> None:
-    env = HotPotQASynthEnv()
+@pytest.mark.parametrize("generator", [1, 2])
+def test_oracle_reaches_reward_1_on_at_least_95_percent(generator: int) -> None:
+    env = HotPotQASynthEnv(generator=generator)
     for split in SPLITS:
         wins, n = 0, 150
         for seed in range(n):

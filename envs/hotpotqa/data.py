@@ -19,12 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from envs.hotpotqa.corpus import Page, split_sentences
+from envs.hotpotqa.metrics import normalize_answer
 
 DATA_ENV = "HOTPOTQA_DATA"
 DIR_FILES = {
     "train": ("hotpot_train_v1.1.json", "hotpot_train_v1.json"),
     "test": ("hotpot_dev_distractor_v1.json", "hotpot_dev_fullwiki_v1.json"),
 }
+YES_NO = ("yes", "no")
+COMPARISON_YESNO, COMPARISON_VALUE = "comparison-yesno", "comparison-value"
 VALID_OF_TRAIN = 20  # a directory's valid split: 1 in 20 train questions by _id hash
 HOW = (
     f"set {DATA_ENV} or pass data=PATH (hotpot_dev_distractor_v1.json or the directory "
@@ -39,7 +42,12 @@ class DataError(ValueError):
 @dataclass(frozen=True)
 class QATask:
     """One question: gold answer, supporting facts ``(title, sentence index)`` and, in the
-    distractor setting, its own context pages (empty when a shared corpus serves all)."""
+    distractor setting, its own context pages (empty when a shared corpus serves all).
+
+    Generated sets also name the ``template`` that wrote the question and its ``outcome``:
+    the yes/no answer, or which of the two compared entities wins ("first" / "second" as
+    named in the question) for a value comparison; both are empty for real data.
+    """
 
     qid: str
     question: str
@@ -48,6 +56,17 @@ class QATask:
     level: str = ""
     supporting: tuple[tuple[str, int], ...] = ()
     context: tuple[Page, ...] = ()
+    template: str = ""
+    outcome: str = ""
+
+
+def question_type(task: QATask) -> str:
+    """``bridge``, ``comparison-yesno`` or ``comparison-value`` (HotPotQA's ``type`` with
+    comparisons split by a yes/no answer); ``""`` when the task has no type."""
+    if task.qtype != "comparison":
+        return task.qtype
+    yes_no = normalize_answer(task.answer) in YES_NO
+    return COMPARISON_YESNO if yes_no else COMPARISON_VALUE
 
 
 def bucket(qid: str, n: int) -> int:

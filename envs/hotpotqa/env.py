@@ -4,7 +4,9 @@
 five sentences, or answers "Could not find <entity>. Similar: [...]" with up to five BM25
 titles; ``lookup[keyword]`` shows the next sentence of the open page containing the keyword
 ("(Result i / n) ..."); ``think[...]`` is a no-op; ``finish[answer]`` ends the episode with
-reward = exact match (official normalisation). ``info["metrics"]`` holds ``em`` and ``f1``.
+reward = exact match (official normalisation). ``info["metrics"]`` holds ``em`` and ``f1``;
+``info["task_type"]`` is the question's type: ``bridge``, ``comparison-yesno`` or
+``comparison-value``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from envs.base import (
     SPLIT,
     TASK,
     TASK_ID,
+    TASK_TYPE,
     WON,
     EnvSnapshot,
     TextEnv,
@@ -29,10 +32,10 @@ from envs.base import (
 )
 from envs.hotpotqa.actions import HELP, candidates, parse_action
 from envs.hotpotqa.corpus import Corpus, Page
-from envs.hotpotqa.data import OfficialData, QATask, load_corpus
+from envs.hotpotqa.data import OfficialData, QATask, load_corpus, question_type
 from envs.hotpotqa.metrics import exact_match, f1_score
 from envs.hotpotqa.oracle import expert_step, intro_facts
-from envs.hotpotqa.synth import DEFAULT_QUESTIONS, GENERATOR_VERSION, build_synth
+from envs.hotpotqa.synth import DEFAULT_QUESTIONS, LATEST_GENERATOR, build_synth
 
 METRICS = "metrics"
 
@@ -148,6 +151,7 @@ class WikiQAEnv(TextEnv):
         info: dict[str, Any] = {
             TASK: self._qa.question,
             TASK_ID: self._qa.qid,
+            TASK_TYPE: question_type(self._qa),
             MAX_SCORE: 1.0,
             INVALID_ACTION: self._invalid,
             METRICS: {
@@ -214,23 +218,28 @@ class WikiQAEnv(TextEnv):
 
 
 class HotPotQASynthEnv(WikiQAEnv):
-    """Generated multi-hop questions over a generated encyclopedia (not HotPotQA's data)."""
+    """Generated multi-hop questions over a generated encyclopedia (not HotPotQA's data).
+
+    ``generator``: 1 is ``harness/HotPotQASynth-v0`` (lopsided yes/no per template), 2 is
+    ``harness/HotPotQASynth-v1`` (every comparison template 50/50 within each split).
+    """
 
     def __init__(
         self,
         seed: int = 0,
         n_questions: int = DEFAULT_QUESTIONS,
+        generator: int = LATEST_GENERATOR,
         suggest_actions: bool = True,
         render_mode: str | None = None,
     ) -> None:
         super().__init__(suggest_actions=suggest_actions, render_mode=render_mode)
-        self.world_seed, self.n_questions = seed, n_questions
+        self.world_seed, self.n_questions, self.generator = seed, n_questions, generator
         self._data: dict[str, tuple[list[Page], list[QATask]]] | None = None
         self._corpora: dict[str, Corpus] = {}
 
     def _built(self) -> dict[str, tuple[list[Page], list[QATask]]]:
         if self._data is None:
-            self._data = build_synth(self.world_seed, self.n_questions)
+            self._data = build_synth(self.world_seed, self.n_questions, self.generator)
         return self._data
 
     def tasks(self, split: str) -> list[QATask]:
@@ -245,7 +254,7 @@ class HotPotQASynthEnv(WikiQAEnv):
 
     def env_fingerprint(self) -> str:
         """Generator version and settings."""
-        return fingerprint("HotPotQASynth", GENERATOR_VERSION, self.world_seed, self.n_questions)
+        return fingerprint("HotPotQASynth", self.generator, self.world_seed, self.n_questions)
 
 
 class HotPotQAEnv(WikiQAEnv):
