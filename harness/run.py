@@ -312,10 +312,10 @@ def _execute(
     )
     records = _in_plan(_latest([*previous, *_run_with_progress(cfg, store, jobs)]), planned)
     frame = episodes_frame(records)
-    with storage_errors(out, "rerun with --resume to write the CSVs"):
-        write_csv(frame, out / "episodes.csv")
-        board = leaderboard(frame, fps, commit)
-        write_csv(board, out / "leaderboard.csv")
+    board = leaderboard(frame, fps, commit)
+    for name, table in (("episodes.csv", frame), ("leaderboard.csv", board)):
+        with storage_errors(out / name, "rerun with --resume to write the CSVs"):
+            write_csv(table, out / name)
     print(format_table(board))
     if cfg.leaderboard:
         with storage_errors(cfg.leaderboard, "rerun with --resume to add this run to it"):
@@ -375,6 +375,7 @@ def _run_with_progress(
             bar.update(1)
     finally:
         bar.close()
+        getattr(results, "close", lambda: None)()  # a failed write stops the run here
         backend.close()
     return new
 

@@ -63,8 +63,9 @@ def storage_errors(path: str | Path, then: str = "") -> Iterator[None]:
             raise
         name = errno.errorcode.get(exc.errno or 0, "?")
         todo = STORAGE_ERRNOS[exc.errno or 0]
+        where = exc.filename if isinstance(exc.filename, str) else str(path)
         raise StorageError(
-            f"cannot write {str(path)!r}: {exc.strerror or exc} ({name}); {todo}"
+            f"cannot write {where!r}: {exc.strerror or exc} ({name}); {todo}"
             + (f", then {then}" if then else "")
         ) from None
 
@@ -249,9 +250,10 @@ class RunStore:
 
     def write_config(self, cfg: RunConfig, extra: dict[str, Any] | None = None) -> None:
         """Write the resolved config (``config.toml``, readable by ``--config``) and run info."""
-        with storage_errors(self.root, "rerun with --resume"):
+        with storage_errors(self.root / CONFIG, "rerun with --resume"):
             atomic_write(self.root / CONFIG, to_toml(cfg))
-            if extra is not None:
+        if extra is not None:
+            with storage_errors(self.root / "run.json", "rerun with --resume"):
                 atomic_write(self.root / "run.json", json.dumps(extra, indent=2, sort_keys=True))
 
     def append(self, record: EpisodeRecord, steps: Iterable[StepRecord | dict[str, Any]]) -> None:
@@ -259,8 +261,10 @@ class RunStore:
         lines = [json.dumps(s.to_dict() if isinstance(s, StepRecord) else s) for s in steps]
         name = trajectory_name(record.env_id, record.agent, record.seed)
         data = {**record.to_dict(), "harness_version": record.harness_version or __version__}
-        with storage_errors(self.root, "continue the run with --resume"):
+        then = "continue the run with --resume"
+        with storage_errors(self.traj_dir / name, then):
             atomic_write(self.traj_dir / name, "".join(line + "\n" for line in lines))
+        with storage_errors(self.episodes_path, then):
             append_line(self.episodes_path, (json.dumps(data) + "\n").encode())
 
     def trajectory(self, env_id: str, agent: str, seed: int) -> list[dict[str, Any]]:
