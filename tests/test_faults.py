@@ -5,10 +5,14 @@ file left; storage faults exit 2 with one ``error:`` line."""
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -86,3 +90,89 @@ def test_enospc_mid_append_leaves_no_partial_line(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     raw = (tmp_path / "episodes.jsonl").read_bytes()
     assert raw.endswith(b"\n") and raw.count(b"\n") == 2  # the half line was truncated away
+
+
+def test_a_timed_out_step_cancels_its_request_and_the_next_episode_starts_clean(
+    tmp_path: Path,
+) -> None:
+    """The server stalls during episode 1's first step: the step times out, its request's
+    connection is closed (the server sees the client leave), the server comes back, and
+    episodes 2 and 3 run without error; the process then exits on its own."""
+    from agents.llm.fake_server import FakeOpenAIServer
+
+    with FakeOpenAIServer(reply="Thought: look around.\nAction: look") as server:
+        server.pause()
+        policy = f"openai:fake@{server.base_url}?timeout=120&retries=3"
+        args = [*("--envs", "harness/KeyChest-v0", "--agents", "react", "--policy", policy)]
+        args += [*("--episodes", "3", "--max-steps", "2", "--step-timeout", "3")]
+        args += [*("--out", str(tmp_path), "--leaderboard", "")]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "harness.run", *args], cwd=ROOT, stderr=subprocess.PIPE
+        )
+        try:
+            _wait_until(lambda: server.disconnects >= 1 or proc.poll() is not None, 60)
+            held = server.disconnects
+            server.resume()
+            code = proc.wait(timeout=60)  # bounded: an uncancelled call would block 120 s x 4
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        stderr = proc.stderr.read().decode() if proc.stderr else ""
+    assert held == 1, "the timed-out request was never cancelled (the client never left)"
+    assert code == 0, stderr
+    recs = [json.loads(x) for x in (tmp_path / "episodes.jsonl").read_text().splitlines()]
+    assert [r["seed"] for r in recs] == [0, 1, 2]
+    assert recs[0]["error"].startswith("StepTimeout: step 0")
+    assert [r["error"] for r in recs[1:]] == ["", ""]  # the next episodes start clean
+    assert all(r["steps"] == 2 for r in recs[1:])
+
+
+def _wait_until(cond: Callable[[], bool], limit_s: float) -> None:
+    end = time.monotonic() + limit_s
+    while not cond() and time.monotonic() < end:
+        time.sleep(0.02)
+
+
+@pytest.mark.model
+def test_a_cancelled_local_generation_frees_the_llamacpp_slot() -> None:
+    """The embedded llama.cpp server (one slot) is busy with a long generation; cancelling the
+    calling thread aborts it, so the next call gets the slot before its own timeout (20 s,
+    far shorter than the long generation) and close() does not wait for the abandoned one."""
+    pytest.importorskip("xllamacpp")
+    from agents.llm.cancel import CallCancelled, cancel_thread
+    from agents.llm.local import LocalBackend
+
+    local = LocalBackend(parallel=1, threads=1, mode="completion", timeout_s=20)
+    box: dict[str, BaseException | int] = {}
+
+    def long_call() -> None:
+        try:
+            prompt = "Count from 1 to 5000, separated by commas: 1, 2, 3, 4,"
+            box["out"] = local.generate(prompt, max_tokens=4000).output_tokens
+        except BaseException as exc:
+            box["out"] = exc
+
+    try:
+        local.api()  # start the server first: the cancel must hit the generation
+        worker = threading.Thread(target=long_call, daemon=True)
+        worker.start()
+        _wait_until(lambda: worker.is_alive() and _busy(local), 30)
+        assert cancel_thread(worker) == 1
+        worker.join(10)
+        assert isinstance(box.get("out"), CallCancelled), box
+        after = local.generate("Say hi.", max_tokens=4)  # raises LLMError if the slot stays busy
+        assert after.output_tokens >= 1
+    finally:
+        local.close()
+
+
+def _busy(local: object) -> bool:
+    """Whether the embedded server's slot is generating (llama.cpp's /slots)."""
+    import urllib.request
+
+    url = local.base_url.removesuffix("/v1") + "/slots"  # type: ignore[attr-defined]
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return any(s.get("is_processing") for s in json.loads(resp.read()))
+    except OSError:
+        return False
