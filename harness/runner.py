@@ -159,7 +159,7 @@ class Limits:
     step_s: float
     episode_s: float
     poll_s: float = 0.05
-    cancel_grace_s: float = 2.0  # how long a cancelled episode thread gets to unwind
+    cancel_grace_s: float = 0.5  # how long a cancelled episode thread gets to unwind
 
 
 class Worker:

@@ -69,6 +69,10 @@ def test_a_newer_schema_is_refused_naming_the_writer(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "qharness 9.9" in err[0] and "line 1" in err[0], err
     assert log.read_bytes() == raw  # nothing changed
+    from harness.report import main as report_main
+
+    assert report_main([str(tmp_path), "--out", str(tmp_path / "rep")]) == 2  # readers too
+    assert "qharness 9.9" in capsys.readouterr().err
 
 
 def test_schema_1_records_are_migrated() -> None:
