@@ -3,9 +3,10 @@
 Each round runs ``harness.run`` (KeyChest, random agent) with one fault planted at a random
 point of the write path (``tests/fault_driver.py``: SIGKILL before/during the episode append,
 during a trajectory or CSV write; ENOSPC, EROFS, EACCES), or a garbled middle line of the
-episode log, then resumes once. Episodes finished before the fault that are missing or
-changed afterwards count as lost; an episode with two lines counts as doubled. The last line
-is ``lost=<n>`` (must be 0).
+episode log, then resumes once. Episodes finished before the fault whose line is not kept
+byte for byte afterwards (discarded, or re-run: re-running a paid LLM episode is a loss even
+when it reproduces) count as lost; an episode with two lines counts as doubled. The last
+line is ``lost=<n>`` (must be 0).
 
     python benchmarks/faults.py [--rounds 2] [--episodes 8]
 """
@@ -37,17 +38,17 @@ def run(args: list[str], out: Path, fault: tuple[str, int] | None = None) -> int
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=300).returncode
 
 
-def finished(out: Path) -> dict[str, dict[str, object]]:
-    """Complete, readable episode lines by key (timing removed); the count of each key."""
+def finished(out: Path) -> dict[str, bytes]:
+    """Complete, readable episode lines by key (agent|seed), byte for byte."""
     path = out / "episodes.jsonl"
-    recs: dict[str, dict[str, object]] = {}
+    recs: dict[str, bytes] = {}
     for line in path.read_bytes().splitlines(keepends=True) if path.exists() else []:
         try:
             rec = json.loads(line) if line.endswith(b"\n") else None
         except ValueError:
             continue
         if isinstance(rec, dict):
-            recs[f"{rec['agent']}|{rec['seed']}"] = {k: v for k, v in rec.items() if k != "wall_s"}
+            recs[f"{rec['agent']}|{rec['seed']}"] = line
     return recs
 
 
@@ -77,8 +78,8 @@ def one_round(
         before = finished(out)
     if run([*args, "--resume"], out) != 0:
         return len(before), 0
-    after = finished(out)
-    return sum(after.get(k) != v for k, v in before.items()), doubled(out)
+    kept = set((out / "episodes.jsonl").read_bytes().splitlines(keepends=True))
+    return sum(line not in kept for line in before.values()), doubled(out)
 
 
 def main() -> int:
