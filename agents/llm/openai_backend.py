@@ -352,6 +352,7 @@ class OpenAIBackend:
         """Close the HTTP client and the scoring pool."""
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._client.close()
+        self._extras.close()
 
 
 def _checked(resp: Any) -> Any:
