@@ -143,3 +143,9 @@ def parse_record(data: Any) -> EpisodeRecord:
 def episode_key(env_id: str, agent: str, seed: int) -> str:
     """The identity of an episode: env, agent and seed."""
     return f"{env_id}|{agent}|{seed}"
+
+
+def latest_per_episode(records: list[EpisodeRecord]) -> list[EpisodeRecord]:
+    """The last record of each episode (a re-run error replaced by its retry), in first-seen
+    order."""
+    return list({r.key: r for r in records}.values())

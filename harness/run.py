@@ -52,7 +52,7 @@ from harness.preflight import (
     check_targets,
     env_fingerprints,
 )
-from harness.records import EpisodeRecord, episode_key
+from harness.records import EpisodeRecord, episode_key, latest_per_episode
 from harness.runner import EpisodeJob, Limits, run_jobs
 from harness.store import CONFIG, RunDirError, RunStore, storage_errors
 
@@ -292,8 +292,8 @@ def _execute(
 ) -> list[EpisodeRecord]:
     out = store.root
     done = {r.key for r in previous if not (cfg.retry_errors and r.error)}
-    planned = plan(cfg, counts)
-    jobs = [j for j in planned if episode_key(j.env_id, j.agent, j.seed) not in done]
+    planned = {episode_key(j.env_id, j.agent, j.seed): j for j in plan(cfg, counts)}
+    jobs = [j for k, j in planned.items() if k not in done]
     commit = git_commit()
     store.write_config(
         replace(cfg, out=str(out), resume=False, retry_errors=False),
@@ -306,11 +306,18 @@ def _execute(
         },
     )
     print(
-        f"[run] {out}: {len(jobs)} episodes to run ({len(done)} already done); "
+        f"[run] {out}: {len(jobs)} episodes to run ({len(planned) - len(jobs)} already done); "
         f"per env: {', '.join(f'{e}={n}' for e, n in counts.items())}",
         file=sys.stderr,
     )
-    records = _in_plan(_latest([*previous, *_run_with_progress(cfg, store, jobs)]), planned)
+    latest = latest_per_episode([*previous, *_run_with_progress(cfg, store, jobs)])
+    records = [r for r in latest if r.key in planned]
+    if len(records) < len(latest):
+        print(
+            f"[run] {len(latest) - len(records)} recorded episodes are outside this run's plan "
+            "(other envs, agents or seeds): kept in episodes.jsonl, not counted",
+            file=sys.stderr,
+        )
     frame = episodes_frame(records)
     board = leaderboard(frame, fps, commit)
     for name, table in (("episodes.csv", frame), ("leaderboard.csv", board)):
@@ -321,23 +328,6 @@ def _execute(
         with storage_errors(cfg.leaderboard, "rerun with --resume to add this run to it"):
             accumulate(board, cfg.leaderboard)
     return records
-
-
-def _in_plan(records: list[EpisodeRecord], planned: list[EpisodeJob]) -> list[EpisodeRecord]:
-    """Records of planned episodes; others stay in the log but do not count (a note says so)."""
-    keys = {episode_key(j.env_id, j.agent, j.seed) for j in planned}
-    kept = [r for r in records if r.key in keys]
-    if len(kept) < len(records):
-        print(
-            f"[run] {len(records) - len(kept)} recorded episodes are outside this run's plan "
-            "(other envs, agents or seeds): kept in episodes.jsonl, not counted",
-            file=sys.stderr,
-        )
-    return kept
-
-
-def _latest(records: list[EpisodeRecord]) -> list[EpisodeRecord]:
-    return list({r.key: r for r in records}.values())
 
 
 def _run_with_progress(
