@@ -111,6 +111,28 @@ def check_policies(cfg: RunConfig, options: Callable[[str], dict[str, Any]]) -> 
                 f"policy {text!r}: model file {parsed.model!r} not found: give a .gguf path "
                 "or owner/repo/file.gguf"
             )
+        _check_backend(text, parsed)
+
+
+NEEDS = {"local": ("xllamacpp", "local"), "hf": ("transformers", "hf"), "openai": ("openai", "")}
+"""The module each policy kind imports, and the extra that installs it."""
+
+
+def _check_backend(text: str, parsed: Any) -> None:
+    """The backend's package is installed; an openai client can be made (API key present)."""
+    import importlib.util
+
+    module, extra = NEEDS[parsed.kind]
+    if importlib.util.find_spec(module) is None:
+        how = f"pip install 'qharness[{extra}]'" if extra else f"pip install {module}"
+        raise BadInput(f"policy {text!r} needs the {module} package: {how}")
+    if parsed.kind == "openai":  # no network: checks the options and the API key
+        from agents.llm.spec import build_policy
+
+        try:
+            build_policy(parsed).close()
+        except Exception as exc:
+            raise BadInput(f"policy {text!r}: {one_line(exc)}") from None
 
 
 def _local_model_ok(arg: str) -> bool:

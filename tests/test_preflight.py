@@ -98,3 +98,18 @@ def test_resume_retry_errors_reruns_only_the_errors(tmp_path: Path) -> None:
     with (tmp_path / "leaderboard.csv").open(newline="") as fh:
         (row,) = csv.DictReader(fh)
     assert (row["episodes"], row["errors"]) == ("3", "0")  # the latest record of each counts
+
+
+def test_a_policy_backend_that_cannot_be_made_fails_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness import preflight
+
+    base = ["--envs", KEYCHEST, "--agents", "react", "--episodes", "1", "--leaderboard", ""]
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert main([*base, "--policy", "openai:gpt-x", "--out", str(tmp_path / "a")]) == 2
+    assert "OPENAI_API_KEY" in capsys.readouterr().err
+    monkeypatch.setitem(preflight.NEEDS, "local", ("no_such_module_xyz", "local"))
+    assert main([*base, "--policy", "local", "--out", str(tmp_path / "b")]) == 2
+    assert "pip install 'qharness[local]'" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
