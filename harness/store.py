@@ -117,6 +117,24 @@ class RunLock:
         self.path = Path(root) / LOCK
         self._fh: IO[str] | None = None
 
+    def _locked(self, holder: str) -> RunLocked:
+        return RunLocked(
+            f"run directory {str(self.path.parent)!r} is in use by process {holder or 'unknown'}: "
+            "wait for it to finish (or stop it), or choose another --out"
+        )
+
+    def check(self) -> None:
+        """Raise RunLocked if a live process holds the lock (changes nothing on disk)."""
+        try:
+            fh = open(self.path, encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError:
+            return  # no lock file: nobody holds it
+        with fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                raise self._locked(fh.read().strip()) from None
+
     def acquire(self) -> RunLock:
         """Take the lock, or raise RunLocked naming the holder's pid."""
         with storage_errors(self.path):
@@ -125,12 +143,9 @@ class RunLock:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             fh.seek(0)
-            holder = fh.read().strip() or "unknown"
+            holder = fh.read().strip()
             fh.close()
-            raise RunLocked(
-                f"run directory {str(self.path.parent)!r} is in use by process {holder}: "
-                "wait for it to finish (or stop it), or choose another --out"
-            ) from None
+            raise self._locked(holder) from None
         fh.seek(0)
         fh.truncate()
         fh.write(f"{os.getpid()}\n")
@@ -184,6 +199,7 @@ class RunStore:
     def open(self, resume: bool) -> list[EpisodeRecord]:
         """Lock the dir (creating it) and, with ``resume``, load finished episodes: a torn
         last line is cut, other unreadable lines are quarantined."""
+        self.lock.check()  # a live writer is the first thing to report
         if self.episodes_path.exists() and not resume:
             raise RunDirError(
                 f"run directory {str(self.root)!r} already holds results: pass --resume to "

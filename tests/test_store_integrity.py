@@ -126,9 +126,9 @@ def test_a_second_writer_is_refused_naming_the_holder(tmp_path: Path) -> None:
 
 
 def test_two_concurrent_writers_the_second_exits_2_and_the_first_finishes(tmp_path: Path) -> None:
-    args = ["--envs", KEYCHEST, "--agents", SLOW, "--episodes", "20", "--max-steps", "4"]
-    args += ["--out", str(tmp_path), "--leaderboard", ""]
-    first = subprocess.Popen(
+    args = ["--envs", KEYCHEST, "--agents", SLOW, "--episodes", "30", "--max-steps", "4"]
+    args += ["--out", str(tmp_path), "--leaderboard", "", "--agent-opt", f"{SLOW}.delay_s=0.1"]
+    first = subprocess.Popen(  # ~12 s of episodes: it outlives the second's start-up
         [sys.executable, "-m", "harness.run", *args],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -144,7 +144,7 @@ def test_two_concurrent_writers_the_second_exits_2_and_the_first_finishes(tmp_pa
     finally:
         assert first.wait(timeout=120) == 0, first.stderr.read() if first.stderr else ""
     keys = [(r["agent"], r["seed"]) for r in episode_lines(tmp_path)]
-    assert len(keys) == len(set(keys)) == 20
+    assert len(keys) == len(set(keys)) == 30
 
 
 def test_a_lock_left_by_a_killed_process_never_blocks(tmp_path: Path) -> None:
@@ -192,3 +192,16 @@ def _wait(cond: object, proc: subprocess.Popen[str] | subprocess.Popen[bytes]) -
     while not cond() and proc.poll() is None and time.monotonic() < end:  # type: ignore[operator]
         time.sleep(0.02)
     assert cond(), "the first run never started writing"  # type: ignore[operator]
+
+
+def test_a_live_writer_is_reported_before_the_missing_resume(tmp_path: Path) -> None:
+    assert _run(tmp_path, episodes=1) == 0
+    store = RunStore(tmp_path)
+    store.open(resume=True)
+    try:
+        before = (tmp_path / LOCK).read_bytes()
+        with pytest.raises(RunLocked):  # not "pass --resume": resuming would clash too
+            RunStore(tmp_path).open(resume=False)
+        assert (tmp_path / LOCK).read_bytes() == before
+    finally:
+        store.close()
