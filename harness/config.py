@@ -45,6 +45,7 @@ class RunConfig:
     split: str = "test"
     out: str = ""
     resume: bool = False
+    retry_errors: bool = False
     workers: int = 1
     step_timeout_s: float = 300.0
     episode_timeout_s: float = 3600.0
@@ -62,6 +63,7 @@ class RunConfig:
         """Check value ranges; raise ConfigError naming the field."""
         checks = [
             ("episodes", self.episodes is None or self.episodes >= 1, "must be >= 1"),
+            ("seed", self.seed >= 0, "must be >= 0"),
             ("max_steps", self.max_steps >= 1, "must be >= 1"),
             ("workers", self.workers >= 1, "must be >= 1"),
             ("split", self.split in ("train", "valid", "test"), "must be train, valid or test"),

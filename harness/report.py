@@ -40,7 +40,7 @@ from harness.report_views import (
     runs_view,
     steps_view,
 )
-from harness.store import atomic_write
+from harness.store import RunDirError, atomic_write
 
 DEFAULT_TRAJECTORIES = 20
 SECTIONS = [
@@ -276,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Path(ns.out) if ns.out else default_out(ns.paths)
     try:
         path = write_report(ns.paths, out, ns.trajectories)
-    except (ReportInputError, OSError) as exc:
+    except (ReportInputError, RunDirError, OSError) as exc:  # RunDirError: a newer schema
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"[report] wrote {path.with_name('report.md')} and {path}")

@@ -21,8 +21,14 @@ import gymnasium as gym
 
 import envs  # noqa: F401 - registers the harness/ ids
 from agents.base import Agent
-from agents.registry import AGENTS, DEFAULT_AGENTS, SUITE_AGENT_ENVS, SUITE_MAX_STEPS, make_agent
-from envs.base import closest, fingerprint
+from agents.registry import (
+    AGENTS,
+    DEFAULT_AGENTS,
+    SUITE_AGENT_ENVS,
+    SUITE_MAX_STEPS,
+    accepts,
+    make_agent,
+)
 from envs.registration import ENV_TABLE, missing, spec
 from harness import __version__
 from harness.backends import BackendError, make_backend
@@ -35,16 +41,22 @@ from harness.leaderboard import (
     leaderboard,
     write_csv,
 )
-from harness.records import EpisodeRecord, episode_key
-from harness.registry import UnknownName, load_object
+from harness.preflight import (
+    BadInput,
+    check_agents,
+    check_env_options,
+    check_names,
+    check_outputs,
+    check_plan_size,
+    check_policies,
+    check_targets,
+    env_fingerprints,
+)
+from harness.records import EpisodeRecord, episode_key, latest_per_episode
 from harness.runner import EpisodeJob, Limits, run_jobs
-from harness.store import CONFIG, RunDirError, RunStore
+from harness.store import CONFIG, RunDirError, RunStore, storage_errors
 
 EXIT_BAD_INPUT = 2
-
-
-class BadInput(Exception):
-    """A user error: printed as one line, exit code 2."""
 
 
 INPUT_ERRORS: tuple[type[Exception], ...] = (BadInput, ConfigError, RunDirError, BackendError)
@@ -68,6 +80,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--split", choices=["train", "valid", "test"])
     p.add_argument("--out", metavar="DIR", help="run directory (default results/runs/<time>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument(
+        "--retry-errors",
+        action="store_true",
+        dest="retry_errors",
+        help="with --resume: also re-run episodes recorded with an error",
+    )
     p.add_argument("--workers", type=int, help="episodes run at once")
     p.add_argument("--config", metavar="FILE.toml", help="TOML file with RunConfig fields")
     p.add_argument(
@@ -143,6 +161,10 @@ def build_config(ns: argparse.Namespace) -> RunConfig:
     values.update({k: v for k, v in flags.items() if v is not None})
     if ns.resume:
         values["resume"] = True
+    if ns.retry_errors:
+        if not ns.resume:
+            raise BadInput("--retry-errors needs --resume (and --out DIR): it re-runs errors there")
+        values["retry_errors"] = True
     if (ns.ray_address or ns.ray_gpus) and values.get("backend", "local") != "ray":
         raise BadInput("--ray-address and --ray-gpus need --backend ray")
     for key, parsed in (
@@ -186,35 +208,6 @@ def _default_count(env_id: str) -> int:
     return s.default_episodes if s and s.default_episodes > 0 else 5
 
 
-def check_names(cfg: RunConfig) -> None:
-    """Unknown envs or agents, or envs missing their extra or data: a one-line BadInput."""
-    if cfg.resume and not cfg.out:
-        raise BadInput("--resume needs --out DIR: the run directory to continue")
-    for env_id in cfg.envs:
-        if env_id not in gym.registry:
-            ids = sorted(gym.registry)
-            near = closest(env_id, [i for i in ids if i.startswith("harness/")] or ids)
-            hint = f"; did you mean {', '.join(near)}?" if near else ""
-            raise BadInput(f"unknown env {env_id!r}{hint} (python -m harness.run --list shows all)")
-        s = spec(env_id)
-        why = missing(s) if s else None
-        if why and not cfg.env_options.get(env_id):
-            raise BadInput(f"env {env_id!r} {why}")
-    for name in cfg.agents:
-        try:
-            AGENTS.check(name)
-            if name not in AGENTS.entries():  # a module:factory spec: it must import
-                load_object(name)
-        except UnknownName as exc:
-            raise BadInput(f"{exc} (python -m harness.run --list shows all)") from None
-        except Exception as exc:
-            raise BadInput(f"agent {name!r} cannot be loaded: {_one_line(exc)}") from None
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(f"{type(exc).__name__}: {exc}".split())
-
-
 def list_registered() -> str:
     """A listing of env ids and agents."""
     lines = ["envs:"]
@@ -230,24 +223,6 @@ def list_registered() -> str:
     return "\n".join(lines)
 
 
-def env_fingerprints(cfg: RunConfig) -> dict[str, str]:
-    """Fingerprint of each env (its own data/version hash plus the options it was made with)."""
-    out = {}
-    for env_id in cfg.envs:
-        opts = cfg.env_options.get(env_id, {})
-        try:
-            env = make_env(cfg, env_id)
-        except Exception as exc:  # bad options or missing data: one line, exit 2
-            with_opts = f" with options {opts}" if opts else ""
-            raise BadInput(f"env {env_id!r} cannot be made{with_opts}: {_one_line(exc)}") from None
-        try:
-            own = getattr(env.unwrapped, "env_fingerprint", lambda: "none")()
-        finally:
-            env.close()
-        out[env_id] = fingerprint(env_id, own, opts)
-    return out
-
-
 def make_env(cfg: RunConfig, env_id: str) -> gym.Env[Any, Any]:
     """Instantiate ``env_id`` with its options from the config."""
     return gym.make(env_id, **cfg.env_options.get(env_id, {}))
@@ -255,20 +230,25 @@ def make_env(cfg: RunConfig, env_id: str) -> gym.Env[Any, Any]:
 
 def plan(cfg: RunConfig, counts: dict[str, int]) -> list[EpisodeJob]:
     """Every (env, agent, seed) of the run, in a fixed order."""
+    return [EpisodeJob(e, a, cfg.seed + i) for e, a in planned_pairs(cfg) for i in range(counts[e])]
+
+
+def planned_pairs(cfg: RunConfig) -> list[tuple[str, str]]:
+    """The (env, agent) pairs of the run, in plan order."""
     return [
-        EpisodeJob(e, a, cfg.seed + i)
+        (e, a)
         for e in cfg.envs
         for a in cfg.agents
         if not (cfg.suite and a in SUITE_AGENT_ENVS and e not in SUITE_AGENT_ENVS[a])
-        for i in range(counts[e])
     ]
 
 
 def agent_options(cfg: RunConfig, name: str) -> dict[str, Any]:
-    """Options for agent ``name``: its table in the config, plus ``policy`` when set."""
+    """Options for agent ``name``: its table in the config, plus ``policy`` when set and
+    the agent takes one."""
     opts = dict(cfg.agent_options.get(name, {}))
-    if cfg.policy:
-        opts.setdefault("policy", cfg.policy)
+    if cfg.policy and "policy" not in opts and accepts(name, "policy"):
+        opts["policy"] = cfg.policy
     return opts
 
 
@@ -277,17 +257,46 @@ def build_agent(cfg: RunConfig, name: str) -> Agent:
     return make_agent(name, agent_options(cfg, name))
 
 
+def preflight(cfg: RunConfig, counts: dict[str, int]) -> dict[str, str]:
+    """Fail before the first episode (BadInput, one line) on any setting that cannot work:
+    cheap checks first, then each env is made once, then each agent built once."""
+    check_targets(cfg)
+    check_env_options(cfg)
+    check_plan_size(sum(counts[e] for e, a in planned_pairs(cfg)))
+    check_outputs(cfg)
+    check_policies(cfg, partial(agent_options, cfg))
+    fps = env_fingerprints(cfg, partial(make_env, cfg))
+    check_agents(cfg, partial(build_agent, cfg))
+    return fps
+
+
 def execute(cfg: RunConfig, counts: dict[str, int]) -> tuple[Path, list[EpisodeRecord]]:
-    """Run the planned episodes into the run dir; return it and all its records."""
+    """Check the settings, run the planned episodes into the run dir (holding its lock);
+    return it and the run's records (the latest per planned episode)."""
     out = Path(cfg.out or f"results/runs/{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}")
+    fps = preflight(cfg, counts)  # env fingerprints
     store = RunStore(out)
-    fps = env_fingerprints(cfg)  # makes each env once: bad env options fail before any write
     previous = store.open(cfg.resume)
-    done = {r.key for r in previous}
-    jobs = [j for j in plan(cfg, counts) if episode_key(j.env_id, j.agent, j.seed) not in done]
+    try:
+        return out, _execute(cfg, counts, store, previous, fps)
+    finally:
+        store.close()
+
+
+def _execute(
+    cfg: RunConfig,
+    counts: dict[str, int],
+    store: RunStore,
+    previous: list[EpisodeRecord],
+    fps: dict[str, str],
+) -> list[EpisodeRecord]:
+    out = store.root
+    done = {r.key for r in previous if not (cfg.retry_errors and r.error)}
+    planned = {episode_key(j.env_id, j.agent, j.seed): j for j in plan(cfg, counts)}
+    jobs = [j for k, j in planned.items() if k not in done]
     commit = git_commit()
     store.write_config(
-        replace(cfg, out=str(out), resume=False),
+        replace(cfg, out=str(out), resume=False, retry_errors=False),
         {
             "harness_version": __version__,
             "git_commit": commit,
@@ -297,23 +306,28 @@ def execute(cfg: RunConfig, counts: dict[str, int]) -> tuple[Path, list[EpisodeR
         },
     )
     print(
-        f"[run] {out}: {len(jobs)} episodes to run ({len(done)} already done); "
+        f"[run] {out}: {len(jobs)} episodes to run ({len(planned) - len(jobs)} already done); "
         f"per env: {', '.join(f'{e}={n}' for e, n in counts.items())}",
         file=sys.stderr,
     )
-    records = _latest([*previous, *_run_with_progress(cfg, store, jobs)])
+    latest = latest_per_episode([*previous, *_run_with_progress(cfg, store, jobs)])
+    records = [r for r in latest if r.key in planned]
+    if len(records) < len(latest):
+        print(
+            f"[run] {len(latest) - len(records)} recorded episodes are outside this run's plan "
+            "(other envs, agents or seeds): kept in episodes.jsonl, not counted",
+            file=sys.stderr,
+        )
     frame = episodes_frame(records)
-    write_csv(frame, out / "episodes.csv")
     board = leaderboard(frame, fps, commit)
-    write_csv(board, out / "leaderboard.csv")
+    for name, table in (("episodes.csv", frame), ("leaderboard.csv", board)):
+        with storage_errors(out / name, "rerun with --resume to write the CSVs"):
+            write_csv(table, out / name)
     print(format_table(board))
     if cfg.leaderboard:
-        accumulate(board, cfg.leaderboard)
-    return out, records
-
-
-def _latest(records: list[EpisodeRecord]) -> list[EpisodeRecord]:
-    return list({r.key: r for r in records}.values())
+        with storage_errors(cfg.leaderboard, "rerun with --resume to add this run to it"):
+            accumulate(board, cfg.leaderboard)
+    return records
 
 
 def _run_with_progress(
@@ -351,6 +365,7 @@ def _run_with_progress(
             bar.update(1)
     finally:
         bar.close()
+        getattr(results, "close", lambda: None)()  # a failed write stops the run here
         backend.close()
     return new
 

@@ -2,8 +2,10 @@
 
 Each episode runs in its own thread under a supervisor that enforces the per-step and
 per-episode time limits; an episode that raises or hangs becomes a record with ``error`` set,
-and the run goes on. Workers reuse envs and agents across episodes, discarding any that were
-part of a failed episode.
+and the run goes on. A timed-out episode's policy calls are cancelled
+(``agents.llm.cancel``): its request's connection is closed and it makes no further calls.
+Workers reuse envs and agents across episodes, discarding any that were part of a failed
+episode.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import gymnasium as gym
 
 from agents.base import Agent, Decision, Step, Turn, wants_expert
+from agents.llm.cancel import cancel_thread
 from envs.base import INVALID_ACTION, SPLIT, TASK, TASK_ID, WON
 from harness.backends import Backend, LocalBackend, describe
 from harness.records import EpisodeRecord, StepRecord
@@ -156,6 +159,7 @@ class Limits:
     step_s: float
     episode_s: float
     poll_s: float = 0.05
+    cancel_grace_s: float = 0.5  # how long a cancelled episode thread gets to unwind
 
 
 class Worker:
@@ -190,6 +194,9 @@ class Worker:
         if error is None and "result" in box:
             return box["result"]
         stale = [self.envs.pop(job.env_id, None), self.agents.pop(job.agent, None)]
+        if thread.is_alive():  # abort its policy request, so it frees the server and ends
+            cancel_thread(thread)
+            thread.join(limits.cancel_grace_s)
         if not thread.is_alive():  # a hung episode's thread may still be using them
             _close(stale)
         return EpisodeResult(

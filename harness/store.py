@@ -1,42 +1,181 @@
 """A run directory: resolved config, append-only episode log, one trajectory file per episode.
 
 Crash safety: a trajectory is written to a temp file and renamed before its episode line is
-appended; the episode line is one ``write`` on an O_APPEND descriptor followed by fsync. A
-SIGKILL can leave at most a torn last line, which ``open`` cuts off; that episode reruns.
+appended; the episode line is one ``write`` on an O_APPEND descriptor followed by fsync (a
+failed write is truncated away). A SIGKILL can leave at most a torn last line, which ``open``
+cuts off; that episode reruns. Any other unreadable line is moved, byte for byte, to
+``episodes.quarantine.jsonl``. One process writes a run dir at a time (``RunLock``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import json
 import os
 import re
+import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from harness import __version__
 from harness.config import RunConfig, to_toml
-from harness.records import EpisodeRecord, StepRecord
+from harness.records import BadRecord, EpisodeRecord, NewerSchema, StepRecord, parse_record
 
 EPISODES = "episodes.jsonl"
+QUARANTINE = "episodes.quarantine.jsonl"
 CONFIG = "config.toml"
 TRAJECTORIES = "trajectories"
-
-
-def atomic_write(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all: a temp file (named per process and
-    thread, so concurrent writers of one path never share it), fsync, then one rename."""
-    p = Path(path)
-    tmp = p.with_name(f"{p.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, p)
+LOCK = "run.lock"
+STORAGE_ERRNOS = {
+    errno.ENOSPC: "free some space",
+    errno.EDQUOT: "free some space",
+    errno.EROFS: "make it writable",
+    errno.EACCES: "fix its permissions",
+    errno.EPERM: "fix its permissions",
+    errno.EISDIR: "name a file, not a directory",
+    errno.ENOTDIR: "name a file in an existing directory",
+}
 
 
 class RunDirError(RuntimeError):
     """The run directory cannot be used as asked (exists without --resume, unwritable)."""
+
+
+class StorageError(RunDirError):
+    """Writing results failed (disk full, read-only, no permission); nothing written is lost."""
+
+
+class RunLocked(RunDirError):
+    """Another live process writes this run directory."""
+
+
+@contextlib.contextmanager
+def storage_errors(path: str | Path, then: str = "") -> Iterator[None]:
+    """Turn a storage OSError (ENOSPC, EROFS, EACCES, ...) into a one-line StorageError."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in STORAGE_ERRNOS:
+            raise
+        name = errno.errorcode.get(exc.errno or 0, "?")
+        todo = STORAGE_ERRNOS[exc.errno or 0]
+        where = exc.filename if isinstance(exc.filename, str) else str(path)
+        raise StorageError(
+            f"cannot write {where!r}: {exc.strerror or exc} ({name}); {todo}"
+            + (f", then {then}" if then else "")
+        ) from None
+
+
+def atomic_write(path: str | Path, text: str | bytes) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a temp file (named per process and
+    thread, so concurrent writers of one path never share it), fsync, then one rename. On
+    failure the temp file is removed and ``path`` is as it was."""
+    p = Path(path)
+    tmp = p.with_name(f"{p.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def append_line(path: str | Path, data: bytes) -> None:
+    """Append ``data`` (one line) with one O_APPEND write and fsync; on failure the file is
+    truncated back to its old length, so a failed append never leaves a partial line."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            raise
+    finally:
+        os.close(fd)
+
+
+class RunLock:
+    """An exclusive ``flock`` on ``<dir>/run.lock``, held while a process writes the dir.
+
+    The kernel releases it when the holder exits, however it exits (kill -9 included)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.path = Path(root) / LOCK
+        self._fh: IO[str] | None = None
+
+    def _locked(self, holder: str) -> RunLocked:
+        return RunLocked(
+            f"run directory {str(self.path.parent)!r} is in use by process {holder or 'unknown'}: "
+            "wait for it to finish (or stop it), or choose another --out"
+        )
+
+    def check(self) -> None:
+        """Raise RunLocked if a live process holds the lock (changes nothing on disk)."""
+        try:
+            fh = open(self.path, encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError:
+            return  # no lock file: nobody holds it
+        with fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                raise self._locked(fh.read().strip()) from None
+
+    def acquire(self) -> RunLock:
+        """Take the lock, or raise RunLocked naming the holder's pid."""
+        with storage_errors(self.path):
+            fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip()
+            fh.close()
+            raise self._locked(holder) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def release(self) -> None:
+        """Release the lock (closing the file releases the flock)."""
+        fh, self._fh = self._fh, None
+        if fh is not None:
+            fh.close()
+
+    def __enter__(self) -> RunLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def remove_stale_temps(*dirs: Path) -> None:
+    """Delete ``*.tmp`` files left by a killed writer (call only while holding the lock)."""
+    for d in dirs:
+        for tmp in d.glob("*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _warn(msg: str) -> None:
+    print(f"[store] warning: {msg}", file=sys.stderr, flush=True)
 
 
 def _safe(name: str) -> str:
@@ -55,9 +194,12 @@ class RunStore:
         self.root = Path(root)
         self.episodes_path = self.root / EPISODES
         self.traj_dir = self.root / TRAJECTORIES
+        self.lock = RunLock(self.root)
 
     def open(self, resume: bool) -> list[EpisodeRecord]:
-        """Create the dir or, with ``resume``, load finished episodes (cutting a torn tail)."""
+        """Lock the dir (creating it) and, with ``resume``, load finished episodes: a torn
+        last line is cut, other unreadable lines are quarantined."""
+        self.lock.check()  # a live writer is the first thing to report
         if self.episodes_path.exists() and not resume:
             raise RunDirError(
                 f"run directory {str(self.root)!r} already holds results: pass --resume to "
@@ -69,49 +211,83 @@ class RunStore:
             raise RunDirError(
                 f"cannot create run directory {str(self.root)!r}: {exc}; choose another --out"
             ) from None
-        return self.load(repair=True)
+        self.lock.acquire()
+        try:
+            remove_stale_temps(self.root, self.traj_dir)
+            with storage_errors(self.root, "rerun with --resume"):
+                return self.load(repair=True)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def close(self) -> None:
+        """Release the run dir's lock."""
+        self.lock.release()
 
     def load(self, repair: bool = False) -> list[EpisodeRecord]:
-        """Episode records in the log; with ``repair``, truncate a partial last line."""
+        """Episode records in the log. With ``repair`` (lock held): cut a torn last line and
+        move unreadable lines to the quarantine file. Raises RunDirError on a newer schema."""
         if not self.episodes_path.exists():
             return []
         raw = self.episodes_path.read_bytes()
-        records, good_end = [], 0
-        for line in raw.splitlines(keepends=True):
+        records: list[EpisodeRecord] = []
+        kept: list[bytes] = []
+        bad: list[bytes] = []
+        for n, line in enumerate(raw.splitlines(keepends=True), 1):
             if not line.endswith(b"\n"):
-                break
+                break  # a torn tail: the episode had not finished
             try:
-                records.append(EpisodeRecord.from_dict(json.loads(line)))
-            except (ValueError, TypeError):
-                break
-            good_end += len(line)
-        if repair and good_end < len(raw):
-            with open(self.episodes_path, "r+b") as fh:
-                fh.truncate(good_end)
-                fh.flush()
-                os.fsync(fh.fileno())
+                records.append(parse_record(json.loads(line)))
+                kept.append(line)
+            except NewerSchema as exc:
+                raise RunDirError(
+                    f"{str(self.episodes_path)!r} line {n}: {exc}; upgrade qharness to read "
+                    "or resume this run"
+                ) from None
+            except (ValueError, TypeError, BadRecord) as exc:
+                bad.append(line)
+                where = f"{str(self.episodes_path)!r} line {n}"
+                moved = f"moved to {QUARANTINE}; its episode will be re-run" if repair else ""
+                _warn(f"{where} cannot be read ({_reason(exc)}); {moved or 'skipped'}")
+        if repair and (bad or len(b"".join(kept)) < len(raw)):
+            self._repair(b"".join(kept), b"".join(bad))
         return records
+
+    def _repair(self, kept: bytes, bad: bytes) -> None:
+        """Quarantine ``bad`` (appended, kept byte for byte), then rewrite the log as ``kept``."""
+        if bad:
+            append_line(self.root / QUARANTINE, bad)
+            atomic_write(self.episodes_path, kept)
+            return
+        with open(self.episodes_path, "r+b") as fh:  # only a torn tail: cut it
+            fh.truncate(len(kept))
+            fh.flush()
+            os.fsync(fh.fileno())
 
     def write_config(self, cfg: RunConfig, extra: dict[str, Any] | None = None) -> None:
         """Write the resolved config (``config.toml``, readable by ``--config``) and run info."""
-        atomic_write(self.root / CONFIG, to_toml(cfg))
+        with storage_errors(self.root / CONFIG, "rerun with --resume"):
+            atomic_write(self.root / CONFIG, to_toml(cfg))
         if extra is not None:
-            atomic_write(self.root / "run.json", json.dumps(extra, indent=2, sort_keys=True))
+            with storage_errors(self.root / "run.json", "rerun with --resume"):
+                atomic_write(self.root / "run.json", json.dumps(extra, indent=2, sort_keys=True))
 
     def append(self, record: EpisodeRecord, steps: Iterable[StepRecord | dict[str, Any]]) -> None:
         """Persist one finished episode: trajectory first, then its episode line."""
         lines = [json.dumps(s.to_dict() if isinstance(s, StepRecord) else s) for s in steps]
         name = trajectory_name(record.env_id, record.agent, record.seed)
-        atomic_write(self.traj_dir / name, "".join(line + "\n" for line in lines))
-        data = (json.dumps(record.to_dict()) + "\n").encode()
-        fd = os.open(self.episodes_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        data = {**record.to_dict(), "harness_version": record.harness_version or __version__}
+        then = "continue the run with --resume"
+        with storage_errors(self.traj_dir / name, then):
+            atomic_write(self.traj_dir / name, "".join(line + "\n" for line in lines))
+        with storage_errors(self.episodes_path, then):
+            append_line(self.episodes_path, (json.dumps(data) + "\n").encode())
 
     def trajectory(self, env_id: str, agent: str, seed: int) -> list[dict[str, Any]]:
         """The stored steps of one episode."""
         path = self.traj_dir / trajectory_name(env_id, agent, seed)
         return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
+
+
+def _reason(exc: Exception) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:160]

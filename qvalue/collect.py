@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -23,7 +22,7 @@ import numpy as np
 
 from harness.backends import BackendError, describe, make_backend
 from harness.config import key_values
-from harness.store import atomic_write
+from harness.store import RunDirError, RunLock, append_line, atomic_write, storage_errors
 from qvalue.mcts import MCTS, ROLLOUTS, MCTSConfig, tree_records
 
 TASKS_FILE = "tasks.jsonl"
@@ -59,15 +58,6 @@ class CollectSettings:
 def task_file(seed: int) -> str:
     """Tree file name of the task searched from ``seed``."""
     return f"seed-{seed}.jsonl"
-
-
-def _append_line(path: Path, record: dict[str, Any]) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, (json.dumps(record) + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def done_seeds(out: Path) -> set[int]:
@@ -123,7 +113,7 @@ def write_task(out: Path, res: TaskResult) -> None:
     atomic_write(
         out / TREES / task_file(res.seed), "".join(json.dumps(r) + "\n" for r in res.records)
     )
-    _append_line(out / TASKS_FILE, res.summary)
+    append_line(out / TASKS_FILE, (json.dumps(res.summary) + "\n").encode())
 
 
 def search_task(settings: CollectSettings, seed: int) -> TaskResult:
@@ -217,6 +207,15 @@ def collect(
     tasks); only this process writes the run dir, so resume is the same for both. Returns the
     summaries of the tasks searched (failed ones carry ``error`` and are rerun on resume)."""
     out = Path(out)
+    with storage_errors(out):
+        out.mkdir(parents=True, exist_ok=True)
+    with RunLock(out), storage_errors(out, "continue with --resume"):
+        return _collect(settings, out, workers, resume, backend, ray_address)
+
+
+def _collect(
+    settings: CollectSettings, out: Path, workers: int, resume: bool, backend: str, address: str
+) -> list[dict[str, Any]]:
     done = prepare(out, settings, resume)
     seeds = [settings.seed + i for i in range(settings.tasks)]
     todo = [s for s in seeds if s not in done]
@@ -227,7 +226,7 @@ def collect(
     spec = CollectTask(settings)
     if backend == "local" and (workers <= 1 or len(todo) <= 1):
         return _report((_written(out, spec.run(s)) for s in todo), len(todo))
-    runner = make_backend(backend, workers, ray_address, processes=True)
+    runner = make_backend(backend, workers, address, processes=True)
     try:
         return _report((_written(out, r) for r in runner.map(spec, todo)), len(todo))
     finally:
@@ -329,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_from_args(ns)
         t0 = time.perf_counter()
         results = collect(settings, ns.out, ns.workers, ns.resume, ns.backend, ns.ray_address)
-    except (CollectError, BackendError, ValueError) as exc:
+    except (CollectError, BackendError, RunDirError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     wall = time.perf_counter() - t0

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from harness.leaderboard import write_csv
-from harness.store import RunStore
+from harness.store import RunDirError, RunStore
 from qvalue.pipeline import compare as compare_records
 
 
@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         table = compare(ns.runs, ns.base, ns.other)
-    except ValueError as exc:
+    except (ValueError, RunDirError) as exc:  # RunDirError: a record of a newer schema
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if table.empty or not table["seeds"].any():

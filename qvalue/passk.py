@@ -46,7 +46,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def run_samples(ns: argparse.Namespace) -> list[list[Any]]:
     """``k`` harness runs (sample_seed 0..k-1); their records, one list per sample."""
-    from agents.registry import AGENTS, accepted_kwargs
+    from agents.registry import AGENTS, accepted_kwargs, accepts
     from harness.config import RunConfig
     from harness.run import check_names, default_suite, execute
 
@@ -55,7 +55,9 @@ def run_samples(ns: argparse.Namespace) -> list[list[Any]]:
             f"agent {ns.agent!r} takes no sample_seed option, so its k episodes of a seed "
             "would be identical; pass@k needs an agent that samples (react, random)"
         )
-    opts = {**key_values(ns.agent_opt, "--agent-opt"), "temperature": ns.temperature}
+    opts = key_values(ns.agent_opt, "--agent-opt")
+    if accepts(ns.agent, "temperature"):  # random samples without one
+        opts["temperature"] = ns.temperature
     samples = []
     for j in range(ns.k):
         out = Path(ns.out) / f"sample{j}"

@@ -133,12 +133,15 @@ def stage_train(ns: argparse.Namespace, out: Path, pair_hash: str) -> dict[str, 
 
 def stage_eval(ns: argparse.Namespace, out: Path) -> tuple[str, str, list[Any]]:
     """Base vs Q agent on the test split (same seeds) via harness.run; the records."""
+    from agents.registry import accepts
     from harness.config import RunConfig
     from harness.run import check_names, default_suite, execute
 
     base = ns.base_agent or ("react" if ns.proposer == "react" else "random")
     proposer = ns.eval_proposer or ns.proposer
     q_opts = {"scorer": str(out / "model"), "proposer": proposer, "k": ns.eval_k or ns.k}
+    if not accepts(ns.q_agent, "proposer"):  # admissible-q: its proposer is fixed
+        del q_opts["proposer"]
     run_dir = out / "eval"
     cfg = RunConfig(
         envs=tuple(ns.env),

@@ -2,13 +2,16 @@
 
 It answers ``/v1/chat/completions``, ``/v1/completions`` and ``/v1/models`` with valid
 responses carrying a scripted reply, after a fixed latency, and can inject faults per request
-(HTTP 401, 429 or 500, garbage JSON, a hang, a dropped connection). It listens on 127.0.0.1 on a
-free port and serves each request in its own thread.
+(HTTP 401, 429 or 500, garbage JSON, a hang, a dropped connection). ``pause()`` holds every
+request until ``resume()`` (as a stalled server would), counting the clients that gave up
+and closed their connection meanwhile (``disconnects``). It listens on 127.0.0.1 on a free
+port and serves each request in its own thread.
 """
 
 from __future__ import annotations
 
 import json
+import select
 import socket
 import threading
 import time
@@ -41,6 +44,8 @@ class FakeOpenAIServer:
         self._faults, self.fault_default = list(faults), fault_default
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._paused = threading.Event()
+        self.disconnects = 0
         self.requests: list[dict[str, Any]] = []
         self.auth_headers: list[str] = []
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -70,6 +75,24 @@ class FakeOpenAIServer:
         self._stop.set()
         self._httpd.shutdown()
         self._httpd.server_close()
+
+    def pause(self) -> None:
+        """Hold every request (new and waiting) until ``resume``."""
+        self._paused.set()
+
+    def resume(self) -> None:
+        """Answer held requests (those whose client is still there) and new ones."""
+        self._paused.clear()
+
+    def _hold(self, conn: socket.socket) -> bool:
+        """Wait while paused; False if the client closed its connection meanwhile."""
+        while self._paused.is_set() and not self._stop.is_set():
+            readable, _, _ = select.select([conn], [], [], 0.02)
+            if readable and not conn.recv(1, socket.MSG_PEEK):
+                with self._lock:
+                    self.disconnects += 1
+                return False
+        return True
 
     def _next_fault(self, body: dict[str, Any], auth: str) -> str:
         with self._lock:
@@ -105,6 +128,9 @@ class FakeOpenAIServer:
                     self._json(404, {"error": {"message": f"no route {self.path}"}})
                     return
                 fault = server._next_fault(body, self.headers.get("Authorization", ""))
+                if not server._hold(self.connection):
+                    self.close_connection = True
+                    return
                 time.sleep(server.latency_s)
                 if fault == "hang":
                     server._stop.wait(server.hang_s)

@@ -9,10 +9,10 @@ own log-probability of the canonical tokenization of the continuation after the 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from typing import Any
+
+from agents.llm.cancel import cancellable_http_client, check_cancelled
 
 
 class LlamaCppError(RuntimeError):
@@ -26,18 +26,16 @@ class LlamaCppExtras:
         self.root = root_url.rstrip("/")
         self._headers = headers
         self.timeout_s = timeout_s
+        self._http = cancellable_http_client(timeout_s)  # a timed-out step can abort a call
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        req = urllib.request.Request(
-            self.root + path,
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json", **self._headers},
-            method="POST",
-        )
+        import httpx
+
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-                data = json.loads(resp.read().decode("utf-8"))
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+            resp = self._http.post(self.root + path, json=body, headers=self._headers)
+            resp.raise_for_status()
+            data = json.loads(resp.content.decode("utf-8"))
+        except (httpx.HTTPError, OSError, ValueError) as exc:
             raise LlamaCppError(f"{path} failed: {type(exc).__name__}") from None
         if not isinstance(data, dict):
             raise LlamaCppError(f"{path}: unexpected answer")
@@ -48,8 +46,13 @@ class LlamaCppExtras:
         try:
             toks = self._post("/tokenize", {"content": "a"}).get("tokens")
         except LlamaCppError:
+            check_cancelled()  # a cancelled probe says nothing about the server
             return False
         return isinstance(toks, list)
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self._http.close()
 
     def tokenize(self, text: str, special: bool = True) -> list[int]:
         """Token ids of ``text`` (``special``: add BOS where the model wants it, parse

@@ -29,6 +29,7 @@ from agents.llm.base import (
     render_plain,
     split_prefill,
 )
+from agents.llm.cancel import cancellable_http_client, check_cancelled
 from agents.llm.llamacpp import LlamaCppError, LlamaCppExtras, choice_logprobs, token_grammar
 from agents.llm.retry import Backoff, Retrier, Retryable
 
@@ -72,7 +73,11 @@ class OpenAIBackend:
         self.__key = key or NO_KEY
         self.name = name or f"openai:{model}@{redact(self.base_url, [])}"
         self._client = openai.OpenAI(
-            api_key=self.__key, base_url=self.base_url, timeout=self.timeout_s, max_retries=0
+            api_key=self.__key,
+            base_url=self.base_url,
+            timeout=self.timeout_s,
+            max_retries=0,
+            http_client=cancellable_http_client(self.timeout_s),  # see agents.llm.cancel
         )
         self._openai = openai
         self._retrier = Retrier(Backoff(int(retries), float(backoff_base_s), float(backoff_max_s)))
@@ -147,9 +152,11 @@ class OpenAIBackend:
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         def attempt() -> T:
+            check_cancelled()
             try:
                 return fn()
             except Exception as exc:
+                check_cancelled()  # the runner abandoned this call: never retried
                 err = self._classify(exc)
                 raise err from None
 
@@ -345,6 +352,7 @@ class OpenAIBackend:
         """Close the HTTP client and the scoring pool."""
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._client.close()
+        self._extras.close()
 
 
 def _checked(resp: Any) -> Any:

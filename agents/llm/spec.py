@@ -50,6 +50,25 @@ OPTIONS: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
 }
 
 
+# allowed values of options with a fixed set of choices, and the least value of numbers
+CHOICES: dict[str, tuple[str, ...]] = {
+    "mode": ("chat", "completion"),
+    "scoring": ("auto", "llamacpp", "echo", "none"),
+}
+MINIMUM: dict[str, float] = {
+    "parallel": 1,
+    "ctx": 1,
+    "threads": 1,
+    "timeout": 1e-9,
+    "retries": 0,
+    "backoff": 0,
+    "backoff_max": 0,
+    "score_workers": 1,
+    "batch": 1,
+    "wait_ms": 0,
+}
+
+
 class PolicySpecError(ValueError):
     """A policy spec that cannot be parsed; the message says what is expected."""
 
@@ -102,18 +121,35 @@ def _parse_options(kind: str, query: str, text: str) -> tuple[tuple[str, Any], .
     out = []
     for key, raw in parse_qsl(query, keep_blank_values=True):
         if key not in known:
+            from envs.base import closest
+
+            near = closest(key, list(known), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
             raise PolicySpecError(
-                f"policy {text!r}: unknown option {key!r} for {kind} "
+                f"policy {text!r}: unknown option {key!r} for {kind}{hint} "
                 f"(known: {', '.join(sorted(known))})"
             )
         arg, typ = known[key]
         try:
-            out.append((arg, typ(raw)))
+            value = typ(raw)
         except ValueError:
             raise PolicySpecError(
                 f"policy {text!r}: option {key}={raw!r} is not a {typ.__name__}"
             ) from None
+        _check_value(key, value, text)
+        out.append((arg, value))
     return tuple(out)
+
+
+def _check_value(key: str, value: Any, text: str) -> None:
+    """Raise PolicySpecError for a value outside an option's choices or range."""
+    if key in CHOICES and value not in CHOICES[key]:
+        raise PolicySpecError(
+            f"policy {text!r}: option {key}={value!r} must be one of {', '.join(CHOICES[key])}"
+        )
+    if key in MINIMUM and not value >= MINIMUM[key]:
+        least = "> 0" if MINIMUM[key] < 1e-6 and MINIMUM[key] > 0 else f">= {MINIMUM[key]:g}"
+        raise PolicySpecError(f"policy {text!r}: option {key}={value!r} must be {least}")
 
 
 def build_policy(spec: PolicySpec) -> LLM:

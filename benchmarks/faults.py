@@ -1,0 +1,111 @@
+"""Fault injection benchmark: per fault kind, faults injected and finished episodes lost.
+
+Each round runs ``harness.run`` (KeyChest, random agent) with one fault planted at a random
+point of the write path (``tests/fault_driver.py``: SIGKILL before/during the episode append,
+during a trajectory or CSV write; ENOSPC, EROFS, EACCES), or a garbled middle line of the
+episode log, then resumes once. Episodes finished before the fault whose line is not kept
+byte for byte afterwards (discarded, or re-run: re-running a paid LLM episode is a loss even
+when it reproduces) count as lost; an episode with two lines counts as doubled. The last
+line is ``lost=<n>`` (must be 0).
+
+    python benchmarks/faults.py [--rounds 2] [--episodes 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fault_driver import KINDS  # noqa: E402 - after the path is set
+
+GARBLE = "garbled-line"
+
+
+def run(args: list[str], out: Path, fault: tuple[str, int] | None = None) -> int:
+    """One ``harness.run`` (through the fault driver when ``fault`` is set); its exit code."""
+    cmd = [sys.executable, "-m", "harness.run"]
+    if fault:
+        cmd = [sys.executable, "-m", "tests.fault_driver", fault[0], str(fault[1]), "--"]
+    cmd += [*args, "--out", str(out)]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=300).returncode
+
+
+def finished(out: Path) -> dict[str, bytes]:
+    """Complete, readable episode lines by key (agent|seed), byte for byte."""
+    path = out / "episodes.jsonl"
+    recs: dict[str, bytes] = {}
+    for line in path.read_bytes().splitlines(keepends=True) if path.exists() else []:
+        try:
+            rec = json.loads(line) if line.endswith(b"\n") else None
+        except ValueError:
+            continue
+        if isinstance(rec, dict):
+            recs[f"{rec['agent']}|{rec['seed']}"] = line
+    return recs
+
+
+def doubled(out: Path) -> int:
+    """Episode lines beyond one per episode."""
+    lines = (out / "episodes.jsonl").read_bytes().splitlines()
+    keys = [json.loads(x)["seed"] for x in lines if x.strip().startswith(b"{")]
+    return len(keys) - len(set(keys))
+
+
+def one_round(
+    kind: str, args: list[str], episodes: int, out: Path, rng: random.Random
+) -> tuple[int, int]:
+    """Inject one fault of ``kind``, resume; finished episodes lost, and doubled."""
+    if kind == GARBLE:
+        assert run(args, out) == 0
+        before = finished(out)
+        log = out / "episodes.jsonl"
+        lines = log.read_bytes().splitlines(keepends=True)
+        i = rng.randrange(1, len(lines) - 1)
+        hit = json.loads(lines[i])
+        lines[i] = b'{"garbled": \n'
+        log.write_bytes(b"".join(lines))
+        before.pop(f"{hit['agent']}|{hit['seed']}")  # unreadable now: it is re-run
+    else:
+        run(args, out, (kind, rng.randint(1, episodes) if "csv" not in kind else 1))
+        before = finished(out)
+    if run([*args, "--resume"], out) != 0:
+        return len(before), 0
+    kept = set((out / "episodes.jsonl").read_bytes().splitlines(keepends=True))
+    return sum(line not in kept for line in before.values()), doubled(out)
+
+
+def main() -> int:
+    """Print a row per fault kind, then ``lost=<n>``."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=2, help="faults injected per kind")
+    p.add_argument("--episodes", type=int, default=8)
+    ns = p.parse_args()
+    args = ["--envs", "harness/KeyChest-v0", "--agents", "random", "--seed", "3"]
+    args += ["--episodes", str(ns.episodes), "--max-steps", "8", "--leaderboard", ""]
+    rng = random.Random(14)
+    total = twice = 0
+    print(f"{'fault':<22} {'injected':>8} {'lost':>5} {'doubled':>7}")
+    with tempfile.TemporaryDirectory(prefix="qharness-faults-") as tmp:
+        for kind in (*KINDS, GARBLE):
+            rounds = [
+                one_round(kind, args, ns.episodes, Path(tmp) / f"{kind}-{r}", rng)
+                for r in range(ns.rounds)
+            ]
+            lost, dup = sum(r[0] for r in rounds), sum(r[1] for r in rounds)
+            total, twice = total + lost, twice + dup
+            print(f"{kind:<22} {ns.rounds:>8} {lost:>5} {dup:>7}", flush=True)
+    print(f"doubled={twice}")
+    print(f"lost={total}")
+    return 0 if total == twice == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
