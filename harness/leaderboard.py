@@ -19,6 +19,7 @@ EPISODE_COLUMNS = [
     "seed",
     "task_id",
     "split",
+    "task_type",
     "success",
     "total_reward",
     "steps",

@@ -1,8 +1,9 @@
 """Versioned result records: one per episode, one per step of its trajectory.
 
 Schema history of ``EpisodeRecord`` (``schema_version``): 1, the first; 2 adds
-``harness_version`` (the qharness that wrote the line). ``parse_record`` migrates older
-versions and refuses newer ones.
+``harness_version`` (the qharness that wrote the line); 3 adds ``task_type`` (the env's
+``info["task_type"]`` at reset, e.g. HotPotQA's question type; empty where the env has none).
+``parse_record`` migrates older versions and refuses newer ones.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class NewerSchema(ValueError):
@@ -63,6 +64,7 @@ class EpisodeRecord:
     truncated: bool = False
     metrics: dict[str, float] = field(default_factory=dict)
     harness_version: str = ""
+    task_type: str = ""
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -98,8 +100,9 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "truncated": bool,
     "metrics": dict,
     "harness_version": str,
+    "task_type": str,
 }
-_OPTIONAL = {"error", "truncated", "metrics", "harness_version"}
+_OPTIONAL = {"error", "truncated", "metrics", "harness_version", "task_type"}
 
 
 def _migrate_1(data: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +110,12 @@ def _migrate_1(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "harness_version": "", "schema_version": 2}
 
 
-MIGRATIONS = {1: _migrate_1}
+def _migrate_2(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 2 -> 3: the task type was not recorded."""
+    return {**data, "task_type": "", "schema_version": 3}
+
+
+MIGRATIONS = {1: _migrate_1, 2: _migrate_2}
 """``MIGRATIONS[v]`` turns a version-``v`` record into a version ``v + 1`` one."""
 
 

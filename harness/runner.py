@@ -21,7 +21,7 @@ import gymnasium as gym
 
 from agents.base import Agent, Decision, Step, Turn, wants_expert
 from agents.llm.cancel import cancel_thread
-from envs.base import INVALID_ACTION, SPLIT, TASK, TASK_ID, WON
+from envs.base import INVALID_ACTION, SPLIT, TASK, TASK_ID, TASK_TYPE, WON
 from harness.backends import Backend, LocalBackend, describe
 from harness.records import EpisodeRecord, StepRecord
 
@@ -72,6 +72,7 @@ def play_episode(
     t0 = time.perf_counter()
     obs, info = env.reset(seed=job.seed, options={"split": split, "expert": wants_expert(agent)})
     agent.reset(str(info.get(TASK, "")), job.seed)
+    task_type = str(info.get(TASK_TYPE) or "")
     steps: list[StepRecord] = []
     history: list[Turn] = []
     total, terminated, truncated = 0.0, False, False
@@ -110,6 +111,7 @@ def play_episode(
         wall_s=time.perf_counter() - t0,
         truncated=truncated,
         metrics={k: float(v) for k, v in dict(info.get(METRICS) or {}).items()},
+        task_type=task_type,
     )
     steps.append(StepRecord(steps_taken, obs, "", 0.0, meta={"terminal": True}))
     return EpisodeResult(record, steps)

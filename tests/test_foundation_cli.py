@@ -229,3 +229,32 @@ def test_all_win_run_reports_a_wilson_interval_not_a_point(tmp_path: Path) -> No
     # 3 of 3 wins: the Wilson 95% interval, not a bootstrap's [1, 1]
     assert float(row["success_ci_low"]) == pytest.approx(0.4385, abs=1e-4)
     assert float(row["success_ci_high"]) == 1.0
+
+
+def test_episode_records_carry_the_task_type(tmp_path: Path) -> None:
+    """HotPotQA's question type (``info["task_type"]`` at reset) reaches episodes.csv."""
+    out = tmp_path / "run"
+    proc = run_cli(
+        *("--envs", "harness/HotPotQASynth-v1", "--agents", "random", "--episodes", "6"),
+        *("--max-steps", "2", "--out", out, "--leaderboard", ""),
+    )
+    assert proc.returncode == 0, proc.stderr
+    types = {row["task_type"] for row in _csv(out / "episodes.csv")[1]}
+    assert types and types <= {"bridge", "comparison-yesno", "comparison-value"}
+    kc = tmp_path / "kc"
+    assert (
+        run_cli(
+            "--envs",
+            KEYCHEST,
+            "--agents",
+            "random",
+            "--episodes",
+            "1",
+            "--out",
+            kc,
+            "--leaderboard",
+            "",
+        ).returncode
+        == 0
+    )
+    assert {row["task_type"] for row in _csv(kc / "episodes.csv")[1]} == {""}

@@ -86,6 +86,9 @@ def test_schema_1_records_are_migrated() -> None:
     }
     parsed = parse_record(rec)
     assert parsed.schema_version == SCHEMA_VERSION and parsed.harness_version == ""
+    assert parsed.task_type == ""
+    # schema 2 (harness_version, no task_type) migrates to the same record
+    assert parse_record(rec | {"schema_version": 2, "harness_version": ""}) == parsed
     assert parse_record({k: v for k, v in rec.items() if k != "schema_version"}) == parsed
     with pytest.raises(NewerSchema):
         parse_record(rec | {"schema_version": SCHEMA_VERSION + 1})
