@@ -166,6 +166,8 @@ def missing(s: EnvSpec) -> str | None:
 
 
 ENV_PLUGIN_GROUP = "harness.envs"
+PLUGIN_ENVS: dict[str, str] = {}
+"""Env ids registered by ``harness.envs`` plug-ins -> where they came from (for listings)."""
 
 
 def register_all() -> None:
@@ -183,18 +185,20 @@ def load_env_plugins() -> list[str]:
     plug-in that fails to load is skipped with a warning naming it."""
     loaded = []
     for ep in metadata.entry_points(group=ENV_PLUGIN_GROUP):
+        dist = ep.dist.name if ep.dist else "?"
+        before = set(gym.registry)
         try:
             obj = ep.load()
             if callable(obj):
                 obj()
         except Exception as exc:  # a broken plug-in must not break every other env
-            dist = ep.dist.name if ep.dist else "?"
             warnings.warn(
                 f"env plug-in {ep.name!r} ({ep.value}, from {dist}) failed to load: "
                 f"{type(exc).__name__}: {exc}",
                 stacklevel=2,
             )
             continue
+        PLUGIN_ENVS.update(dict.fromkeys(set(gym.registry) - before, f"plug-in from {dist}"))
         loaded.append(ep.name)
     return loaded
 

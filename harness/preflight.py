@@ -8,6 +8,7 @@ the output paths; each env is made once (``env_fingerprints``), each agent built
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ def check_names(cfg: RunConfig) -> None:
     if cfg.resume and not cfg.out:
         raise BadInput("--resume needs --out DIR: the run directory to continue")
     for env_id in cfg.envs:
-        if env_id not in gym.registry:
+        if bare_env_id(env_id) not in gym.registry:
             ids = sorted(gym.registry)
             near = closest(env_id, [i for i in ids if i.startswith("harness/")] or ids)
             hint = f"; did you mean {', '.join(near)}?" if near else ""
@@ -59,6 +60,21 @@ def check_names(cfg: RunConfig) -> None:
             raise BadInput(f"{exc} (python -m harness.run --list shows all)") from None
         except Exception as exc:
             raise BadInput(f"agent {name!r} cannot be loaded: {one_line(exc)}") from None
+
+
+def bare_env_id(env_id: str) -> str:
+    """The Gymnasium id of ``env_id``; for Gymnasium's ``module:id`` form the module is imported
+    first (it registers the id), as ``gym.make`` would."""
+    module, sep, bare = env_id.partition(":")
+    if not sep:
+        return env_id
+    try:
+        importlib.import_module(module)
+    except Exception as exc:
+        raise BadInput(
+            f"env {env_id!r}: cannot import module {module!r}: {one_line(exc)}"
+        ) from None
+    return bare
 
 
 def check_targets(cfg: RunConfig) -> None:

@@ -29,7 +29,7 @@ from agents.registry import (
     accepts,
     make_agent,
 )
-from envs.registration import ENV_TABLE, missing, spec
+from envs.registration import ENV_TABLE, PLUGIN_ENVS, missing, spec
 from harness import __version__
 from harness.backends import BackendError, make_backend
 from harness.config import ConfigError, RunConfig, from_mapping, load_toml, option_value
@@ -43,6 +43,7 @@ from harness.leaderboard import (
 )
 from harness.preflight import (
     BadInput,
+    bare_env_id,
     check_agents,
     check_env_options,
     check_names,
@@ -51,6 +52,7 @@ from harness.preflight import (
     check_policies,
     check_targets,
     env_fingerprints,
+    one_line,
 )
 from harness.records import EpisodeRecord, episode_key, latest_per_episode
 from harness.runner import EpisodeJob, Limits, run_jobs
@@ -115,6 +117,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--agent-opt", action="append", default=[], metavar="NAME.KEY=VALUE")
     p.add_argument(
         "--list", action="store_true", help="print registered envs and agents, then exit"
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the plan (one line per env), run nothing"
+    )
+    p.add_argument(
+        "--check-env",
+        nargs="+",
+        metavar="ID",
+        help="check envs (ids or module:id) against the text-env contract, then exit",
     )
     return p.parse_args(argv)
 
@@ -216,7 +227,8 @@ def list_registered() -> str:
         label = " [generated task set]" if s.synthetic else ""
         lines.append(f"  {s.id:<36} {s.description}{label}" + (f"  ({why})" if why else ""))
     others = [i for i in sorted(gym.registry) if i.startswith("harness/") and not spec(i)]
-    lines += [f"  {i}" for i in others]
+    lines += [f"  {i:<36} {PLUGIN_ENVS.get(i, '')}".rstrip() for i in others]
+    lines += [f"  {i:<36} {PLUGIN_ENVS[i]}" for i in sorted(PLUGIN_ENVS) if i not in others]
     lines.append("agents:")
     entries = AGENTS.entries()
     lines += [f"  {n:<36} {entries[n].description}" for n in sorted(entries)]
@@ -226,6 +238,39 @@ def list_registered() -> str:
 def make_env(cfg: RunConfig, env_id: str) -> gym.Env[Any, Any]:
     """Instantiate ``env_id`` with its options from the config."""
     return gym.make(env_id, **cfg.env_options.get(env_id, {}))
+
+
+def plan_lines(cfg: RunConfig, counts: dict[str, int]) -> list[str]:
+    """The plan, one line per env: ``<env id>: <agent> ..., <n> episodes, max <m> steps``."""
+    agents: dict[str, list[str]] = {e: [] for e in cfg.envs}
+    for e, a in planned_pairs(cfg):
+        agents[e].append(a)
+    return [
+        f"{e}: {' '.join(a)}, {counts[e]} episodes, max {cfg.max_steps} steps"
+        for e, a in agents.items()
+        if a
+    ]
+
+
+def check_envs(env_ids: Sequence[str], options: dict[str, dict[str, Any]]) -> int:
+    """``--check-env``: each env against the text-env contract (exit 1 if any breaks it)."""
+    from envs.checker import ContractError, check_text_env
+
+    failed = 0
+    for env_id in env_ids:
+        bare_env_id(env_id)  # BadInput (exit 2) when its module does not import
+        opts = options.get(env_id, {})
+        try:
+            check_text_env(partial(gym.make, env_id, **opts))
+        except ContractError as exc:
+            failed += 1
+            print(f"{env_id}: FAILS the text-env contract", file=sys.stderr)
+            print("\n".join(f"  - {p}" for p in exc.problems), file=sys.stderr)
+        except gym.error.Error as exc:
+            raise BadInput(f"env {env_id!r}: {one_line(exc)}") from None
+        else:
+            print(f"{env_id}: passes the text-env contract")
+    return 1 if failed else 0
 
 
 def plan(cfg: RunConfig, counts: dict[str, int]) -> list[EpisodeJob]:
@@ -377,9 +422,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(list_registered())
         return 0
     try:
+        if ns.check_env:
+            return check_envs(ns.check_env, _parse_opts(ns.env_opt, "env"))
         cfg = build_config(ns)
         cfg, counts = default_suite(cfg)
         check_names(cfg)
+        if ns.dry_run:
+            check_targets(cfg)
+            check_plan_size(sum(counts[e] for e, _ in planned_pairs(cfg)))
+            print("\n".join(plan_lines(cfg, counts)))
+            return 0
         t0 = time.perf_counter()
         out, _ = execute(cfg, counts)
         print(

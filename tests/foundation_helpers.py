@@ -75,7 +75,7 @@ def run_cli(*args: str | Path, env: dict[str, str] | None = None, timeout: float
     Runs must name ``--leaderboard`` (``''`` or a temp path): the default would write the
     repo's results/leaderboard.csv."""
     argv = list(map(str, args))
-    guarded = ("--leaderboard", "--list", "--resume", "--config")  # the last two: stored value
+    guarded = ("--leaderboard", "--list", "--resume", "--config", "--check-env", "--dry-run")
     assert any(flag in argv for flag in guarded), argv
     return subprocess.run(
         [sys.executable, "-m", "harness.run", *argv],

@@ -160,3 +160,36 @@ def test_plugin_env_registers_through_the_entry_point_and_passes_the_checker(
         check=False,
     )
     assert without.stdout.strip() == "False"
+
+
+def test_plugin_env_through_the_cli_by_entry_point_and_by_module_id(tmp_path: Path) -> None:
+    """The installed env runs by its id and passes --check-env; the same env from its source
+    dir (not installed: no entry point) runs in Gymnasium's ``module:id`` form."""
+    site = install_plugin(tmp_path)
+    env = _pythonpath(site)
+    listing = run_cli("--list", env=env)
+    assert "tiny/Echo-v0" in listing.stdout and "plug-in from tiny-plugin" in listing.stdout
+    checked = run_cli("--check-env", "tiny/Echo-v0", env=env)
+    assert checked.returncode == 0 and "passes the text-env contract" in checked.stdout
+    out = tmp_path / "run"
+    proc = run_cli(
+        *("--envs", "tiny/Echo-v0", "--agents", "tiny-plugin", "--episodes", "3"),
+        *("--out", out, "--leaderboard", ""),
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _board(out / "leaderboard.csv")["tiny-plugin"]["episodes"] == "3"
+
+    source = {"PYTHONPATH": os.pathsep.join([str(PLUGIN_SRC), str(ROOT)])}
+    module_id = "tiny_plugin:tiny/Echo-v0"
+    assert "tiny/Echo-v0" not in run_cli("--list", env=source).stdout  # no entry point here
+    checked = run_cli("--check-env", module_id, env=source)
+    assert checked.returncode == 0, checked.stderr
+    out2 = tmp_path / "run2"
+    proc = run_cli(
+        *("--envs", module_id, "--agents", "tiny_plugin:make_agent", "--episodes", "2"),
+        *("--out", out2, "--leaderboard", ""),
+        env=source,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _board(out2 / "leaderboard.csv")["tiny_plugin:make_agent"]["env_id"] == module_id

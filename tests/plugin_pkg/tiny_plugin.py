@@ -51,3 +51,6 @@ def register_envs() -> None:
     """Entry point of the ``harness.envs`` group: registers ``tiny/Echo-v0``."""
     if "tiny/Echo-v0" not in gym.registry:
         gym.register("tiny/Echo-v0", entry_point="tiny_plugin:EchoEnv", max_episode_steps=5)
+
+
+register_envs()  # importing the module registers too: Gymnasium's ``tiny_plugin:tiny/Echo-v0``
