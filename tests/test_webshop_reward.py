@@ -265,3 +265,14 @@ def test_pairs_form_scores_name_value_tuples() -> None:
 def test_unknown_rule_rejected() -> None:
     with pytest.raises(ValueError, match="finer-options"):
         rw.get_reward(LOTION, GOAL, 12.0, FULL, "finer")
+
+
+def test_threshold_is_strictly_above_85() -> None:
+    # generated-catalog values scoring exactly 85 and 86
+    assert rw.fuzzy("fast charging", "charging case") == 85
+    assert rw.fuzzy("15 feet", "10 feet") == 86
+    assert rw.goal_option_matches(["fast charging"], ["charging case"]) == 0
+    assert rw.goal_option_matches(["15 feet"], ["10 feet"]) == 1
+    assert (
+        rw.attribute_matches(replace(LOTION, attributes=("fast charging",)), ["charging case"]) == 0
+    )
