@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -119,6 +120,7 @@ def test_fuzzy_follows_thefuzz_019_processing() -> None:
     assert rw.fuzzy("gluten free", "free gluten") == 100
     assert rw.fuzzy("", "anything") == 0
     assert rw.fuzzy("-", "-") == 0  # nothing left after processing
+    assert rw.fuzzy("abc", "xyz") == 0  # no shared token or character
     # underscores are word characters in thefuzz 0.19 (rapidfuzz's processing splits them)
     assert rw.fuzzy("x_large", "x large") == 71
     # best of the three difflib ratios: "large" vs "large x", 2*5/12 = 83.3 -> 83
@@ -164,6 +166,12 @@ def test_nouns_from_spacy() -> None:
 
 def test_metrics_are_floats() -> None:
     m = rw.get_reward(LOTION, GOAL, 12.0, FULL).metrics()
+    keys = {"reward", "r_type", "r_att", "r_price", "query_match", "category_match"}
+    assert set(m) == keys | {"title_score", "r_option"}
+    assert (
+        "r_option"
+        not in rw.get_reward(LOTION, replace(GOAL, option_values=()), 12.0, FULL).metrics()
+    )
     assert m["reward"] == pytest.approx(1.0) and m["r_option"] == 1.0
     assert all(isinstance(v, float) for v in m.values())
 
@@ -262,8 +270,16 @@ def test_pairs_form_scores_name_value_tuples() -> None:
 
 
 def test_unknown_rule_rejected() -> None:
-    with pytest.raises(ValueError, match="finer-options"):
+    why = "reward must be one of ['webshop', 'finer-options'], got 'finer'"
+    with pytest.raises(ValueError, match=re.escape(why)):
         rw.get_reward(LOTION, GOAL, 12.0, FULL, "finer")
+
+
+def test_only_characters_128_to_255_are_dropped() -> None:
+    # thefuzz 0.19 drops U+0080-U+00FF before processing; U+0100 is a letter and stays
+    assert rw.fuzzy("a\u00ffb", "ab") == 100
+    assert rw.fuzzy("a\u0100b", "ab") < 100
+    assert rw.fuzzy("a\u007fb", "a b") == 100  # DEL is a non-word character: a space
 
 
 def test_threshold_is_strictly_above_85() -> None:
@@ -275,3 +291,26 @@ def test_threshold_is_strictly_above_85() -> None:
     assert (
         rw.attribute_matches(replace(LOTION, attributes=("fast charging",)), ["charging case"]) == 0
     )
+
+
+def test_goal_name_without_nouns_scores_title_02(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rw, "nouns", lambda text: tuple(text.split()))
+    product = replace(LOTION, query="x", product_category="X › Y")
+    r_type, _, _, title_score = rw.type_reward(product, replace(GOAL, name=""))
+    assert (r_type, title_score) == (0.5, 0.2)
+
+
+def test_missing_spacy_pipeline_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    def missing(name: str) -> None:
+        raise ImportError(name)
+
+    rw._nlp.cache_clear()
+    monkeypatch.setattr(importlib, "import_module", missing)
+    try:
+        with pytest.raises(ImportError, match=re.escape("pip install 'qharness[webshop]'")):
+            rw._nlp()
+    finally:
+        monkeypatch.undo()
+        rw._nlp.cache_clear()

@@ -84,10 +84,9 @@ class RewardInfo:
 
 
 GoalOption = str | tuple[str, str]
-REWARD_RULES = {
-    "webshop": "princeton-nlp/WebShop master get_option_reward (goal.py at d149d0d)",
-    "finer-options": "WebShop commit 6ba9969 'Finer matching for options' (never merged)",
-}
+# "webshop": princeton-nlp/WebShop master's get_option_reward (goal.py at d149d0d);
+# "finer-options": WebShop commit 6ba9969 "Finer matching for options" (never merged).
+REWARD_RULES = ("webshop", "finer-options")
 DEFAULT_RULE = "webshop"
 
 
@@ -231,7 +230,7 @@ def goal_option_matches(purchased: Sequence[str], goal_options: Sequence[GoalOpt
 def check_rule(rule: str) -> str:
     """``rule`` if it names a reward rule, else a ValueError listing the rules."""
     if rule not in REWARD_RULES:
-        raise ValueError(f"reward must be one of {sorted(REWARD_RULES)}, got {rule!r}")
+        raise ValueError(f"reward must be one of {list(REWARD_RULES)}, got {rule!r}")
     return rule
 
 
