@@ -139,6 +139,7 @@ def test_fuzzy_follows_thefuzz_019_processing() -> None:
         ("other", "Beauty & Personal Care › Skin Care", "a b c d e", "a", 1.0),  # 2 categories
         ("other", "X › Y", "a b c d e", "a", 0.5),  # title score 0.2, not > 0.2
         ("other", "X › Y", "a b c", "a", 1.0),  # title score 1/3 > 0.2
+        ("other", "X › Y", "a b c d", "a", 1.0),  # title score 1/4 > 0.2
         ("other", "X › Y", " ".join("abcdefghijk"), "a", 0.1),  # 1/11 < 0.1
         ("body lotion", "X › Y", " ".join("abcdefghijk"), "a", 0.1),  # < 0.1 even if query
         ("other", "X › Y", "", "a", 0.5),  # goal without nouns: title score 0.2
@@ -160,7 +161,8 @@ def test_type_reward_branches(
 
 
 def test_nouns_from_spacy() -> None:
-    assert "lotion" in rw.nouns("Lumen Body Lotion - Long Lasting")
+    assert "lotion" in rw.nouns("Lumen Body Lotion - Long Lasting")  # PROPN
+    assert rw.nouns("a soft cotton shirt") == ("cotton", "shirt")  # NOUN
     assert rw.nouns("") == ()
 
 
@@ -278,6 +280,7 @@ def test_unknown_rule_rejected() -> None:
 def test_only_characters_128_to_255_are_dropped() -> None:
     # thefuzz 0.19 drops U+0080-U+00FF before processing; U+0100 is a letter and stays
     assert rw.fuzzy("a\u00ffb", "ab") == 100
+    assert rw.fuzzy("a\u0080b", "ab") == 100
     assert rw.fuzzy("a\u0100b", "ab") < 100
     assert rw.fuzzy("a\u007fb", "a b") == 100  # DEL is a non-word character: a space
 
@@ -288,6 +291,8 @@ def test_threshold_is_strictly_above_85() -> None:
     assert rw.fuzzy("15 feet", "10 feet") == 86
     assert rw.goal_option_matches(["fast charging"], ["charging case"]) == 0
     assert rw.goal_option_matches(["15 feet"], ["10 feet"]) == 1
+    assert rw.option_matches(LOTION, ["charging case"], {"style": "fast charging"}) == 0
+    assert rw.option_matches(LOTION, ["10 feet"], {"style": "15 feet"}) == 1
     assert (
         rw.attribute_matches(replace(LOTION, attributes=("fast charging",)), ["charging case"]) == 0
     )
@@ -314,3 +319,15 @@ def test_missing_spacy_pipeline_says_what_to_install(monkeypatch: pytest.MonkeyP
     finally:
         monkeypatch.undo()
         rw._nlp.cache_clear()
+
+
+def test_attribute_across_bullet_points() -> None:
+    # bullet points are joined with a space before the substring test
+    product = replace(LOTION, attributes=(), bullet_points=("so soft", "cotton blend"))
+    assert rw.attribute_matches(product, ["soft cotton"]) == 1
+
+
+def test_goal_without_attributes_has_r_att_zero() -> None:
+    # WebShop's goals always have attributes (it would divide by zero); here r_att is 0.0
+    info = rw.get_reward(LOTION, replace(GOAL, attributes=()), 12.0, FULL)
+    assert info.r_att == 0.0 and info.reward == pytest.approx(1.0)  # (0 + 2 + 1) / (0 + 2 + 1)
