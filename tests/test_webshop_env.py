@@ -18,6 +18,7 @@ pytest.importorskip("spacy")
 
 import envs  # noqa: F401
 from envs.base import EnvSnapshot
+from envs.webshop import reward as rw
 from envs.webshop.env import WebShopEnv, WebShopSynthEnv, WebShopTextEnv
 from harness.run import main as run_main
 from tests.test_webshop_loader import write_fixture
@@ -200,3 +201,44 @@ def test_harness_run_records_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyP
     expert = [r for r in rows if r["agent"] == "expert"]
     assert len(rows) == 4 and all(r["success"] in ("True", "1", "true") for r in expert)
     assert all(float(r["metric_reward"]) == 1.0 for r in expert)
+
+
+def test_reward_rule_option_and_fingerprint(env: WebShopSynthEnv) -> None:
+    """``reward=`` picks the option rule, enters the fingerprint and is checked."""
+    finer = WebShopSynthEnv(reward="finer-options")
+    assert env.reward_rule == "webshop" and finer.reward_rule == "finer-options"
+    assert env.env_fingerprint() != finer.env_fingerprint()
+    assert WebShopSynthEnv().env_fingerprint() == env.env_fingerprint()
+    with pytest.raises(ValueError, match="reward must be one of"):
+        WebShopSynthEnv(reward="master")
+    made = gym.make("harness/WebShopSynth-v0", reward="finer-options")
+    assert made.unwrapped.reward_rule == "finer-options"
+    made.close()
+
+
+def _near_size(e: WebShopSynthEnv) -> tuple[int, dict[str, str]]:
+    """A test goal with a size option, and its options with the size swapped for another
+    of the target's sizes that fuzzy-matches it (e.g. 6 for 6.5)."""
+    for i, g in enumerate(e.catalog.goals("test")):
+        want = g.goal_options.get("size")
+        sizes = e.catalog.products[g.asin].options.get("size", ())
+        for w in sizes:
+            if want and w != want and rw.fuzzy(w, want) > rw.FUZZY_THRESHOLD:
+                return i, {**g.goal_options, "size": w}
+    raise AssertionError("no test goal with a near size")
+
+
+def test_buy_uses_the_env_reward_rule() -> None:
+    """Buying a goal's target with a near size scores per the env's rule."""
+    r_option = {}
+    for rule in ("webshop", "finer-options"):
+        e = WebShopSynthEnv(reward=rule)
+        i, chosen = _near_size(e)
+        _, info = e.reset(seed=i, options={"expert": True})
+        while info["expert_action"] != "click[Buy Now]":
+            _, _, _, _, info = e.step(info["expert_action"])
+        for value in chosen.values():
+            e.step(f"click[{value}]")
+        r_option[rule] = e.step("click[Buy Now]")[4]["metrics"]["r_option"]
+    k = len(chosen)
+    assert r_option == {"webshop": 1.0, "finer-options": pytest.approx((k - 1) / k)}

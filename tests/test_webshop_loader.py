@@ -14,6 +14,7 @@ pytest.importorskip("bm25s")
 pytest.importorskip("Stemmer")
 
 import envs  # noqa: F401
+from envs.webshop import reward as rw
 from envs.webshop.realdata import (
     WebShopDataError,
     data_paths,
@@ -137,6 +138,7 @@ def test_human_goals_order_and_splits(data_dir: Path) -> None:
     assert g.price_upper in (20.0, 30.0, 40.0, 50.0) and g.price_upper > 10.99
     assert g.attributes == ("machine wash",) and g.option_values == ("navy | blue", "large")
     assert g.name == "Brand0 Cozy Hoodie for Everyday Use" and g.goal_options == {}
+    assert not g.option_pairs  # master scores a human goal's option list as values
 
 
 def test_loader_is_deterministic(data_dir: Path) -> None:
@@ -152,6 +154,22 @@ def test_synthetic_goals_from_attribute_file(data_dir: Path) -> None:
     g = next(g for g in goals if g.asin == "B0TEST0000" and g.goal_options["size"] == "large")
     assert "i want a soft hoodie with color: " in g.instruction
     assert ", and size: large, and price lower than" in g.instruction
+    # master passes a synthetic goal's dict options as (name, value) pairs
+    assert g.option_pairs and all(x.option_pairs for x in goals)
+    assert rw.goal_options_as_passed(g) == tuple(g.goal_options.items())
+
+
+def test_human_goal_with_dict_options_is_scored_as_pairs(tmp_path: Path) -> None:
+    write_fixture(tmp_path)
+    human_file = tmp_path / "items_human_ins.json"
+    human = json.loads(human_file.read_text())
+    first = next(iter(human))
+    human[first][0]["instruction_options"] = {"color": "navy | blue", "size": "large"}
+    human_file.write_text(json.dumps(human))
+    cat = load_catalog(tmp_path)
+    g = next(g for split in cat.splits.values() for g in split if g.asin == first)
+    assert g.option_pairs and g.option_values == ("navy | blue", "large")
+    assert rw.goal_options_as_passed(g) == (("color", "navy | blue"), ("size", "large"))
 
 
 def test_prefers_full_files_and_size_choice(tmp_path: Path) -> None:

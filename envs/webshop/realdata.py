@@ -165,9 +165,9 @@ def human_goals(
             if not attributes:
                 continue
             upper, suffix = price_upper_for(prod.price, rng)
-            values = ins.get("instruction_options") or []
-            if isinstance(values, Mapping):
-                values = list(values.values())
+            raw = ins.get("instruction_options") or []
+            pairs = dict(raw) if isinstance(raw, Mapping) else {}
+            values = list(pairs.values()) if pairs else list(raw)
             goals.append(
                 Goal(
                     asin=prod.asin,
@@ -179,6 +179,8 @@ def human_goals(
                     query=prod.query,
                     category=prod.category,
                     product_category=prod.product_category,
+                    goal_options={str(k): str(v) for k, v in pairs.items()},
+                    option_pairs=bool(pairs),
                 )
             )
     return goals
@@ -216,6 +218,7 @@ def synthetic_goals(
                     category=prod.category,
                     product_category=prod.product_category,
                     goal_options=chosen,
+                    option_pairs=True,
                 )
             )
             for a in attributes:

@@ -1,25 +1,33 @@
-"""WebShop's purchase reward, reimplemented from its published definition.
+"""WebShop's purchase reward, as released (princeton-nlp/WebShop, branch ``master``).
 
 At ``Buy Now`` the reward is ``(attribute matches + option matches + price_ok) /
 (goal attributes + goal options + 1)``, multiplied by a type factor ``r_type``:
 
 - a goal attribute matches when some product attribute has a fuzzy token-set ratio > 85 with
   it, or it occurs in the lowercased title, bullet points or description;
-- each *purchased* option matches exactly (``size``) or by fuzzy ratio > 85 (others) against
-  the goal options, colours normalised first, or by occurring in title / bullets / description;
+- ``reward="webshop"`` (the default, ``master``'s ``get_option_reward``): each *goal* option
+  counts once when any chosen option value has a ratio > 85 with it, colours normalised on both
+  sides, size included, no text fallback. Goals whose options WebShop keeps as a dict (its
+  synthetic goals) are scored as ``master`` does: the ``(name, value)`` pairs themselves go to
+  the matcher, which compares their ``str()`` (``('color', 'navy blue')``);
+- ``reward="finer-options"`` (WebShop commit 6ba9969, "Finer matching for options", never
+  merged): each *chosen* option matches exactly (``size``) or by ratio > 85 (others) against
+  the goal's option values, or by occurring in title / bullets / description;
 - ``r_type`` is 1, lowered to 0.5 unless the search query, two category-path elements or
   enough title nouns are shared, to 0.1 when the noun overlap is < 0.1 and to 0 when it is 0.
 
-Fuzzy scores follow ``thefuzz`` (ascii-only, lowercase, punctuation to spaces, rounded). Nouns
-come from spaCy's small English pipeline (WebShop used the large one: tags can differ on rare
-titles).
+Fuzzy scores follow ``thefuzz`` 0.19.0, the version ``master`` pins (ascii-only, non-word
+characters to spaces, difflib's ratio, rounded). Nouns come from spaCy's small English
+pipeline, as ``master`` loads.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
@@ -75,20 +83,51 @@ class RewardInfo:
         return out
 
 
+GoalOption = str | tuple[str, str]
+# "webshop": princeton-nlp/WebShop master's get_option_reward (goal.py at d149d0d);
+# "finer-options": WebShop commit 6ba9969 "Finer matching for options" (never merged).
+REWARD_RULES = ("webshop", "finer-options")
+DEFAULT_RULE = "webshop"
+
+
 @lru_cache(maxsize=65536)
-def normalize_color(value: str) -> str:
-    """The first WebShop colour contained in ``value``, else ``value`` unchanged."""
+def normalize_color(value: GoalOption) -> GoalOption:
+    """The first WebShop colour ``in`` ``value`` (a substring of a string, an element of a
+    pair), else ``value`` unchanged."""
     return next((c for c in COLOR_SET if c in value), value)
 
 
-@lru_cache(maxsize=65536)
-def fuzzy(a: str, b: str) -> int:
-    """``thefuzz.fuzz.token_set_ratio(a, b)`` with its default processing, via rapidfuzz."""
-    from rapidfuzz import fuzz, utils
+_NON_WORD = re.compile(r"(?ui)\W")
 
-    pa = utils.default_process(a.translate(_ASCII_ONLY))
-    pb = utils.default_process(b.translate(_ASCII_ONLY))
-    return round(fuzz.token_set_ratio(pa, pb))
+
+def _process(value: object) -> str:
+    """thefuzz 0.19's full processing: ``str()``, drop chars 128-255, non-word chars to spaces
+    (regex ``\\W``, so underscores stay), lowercase, strip."""
+    return _NON_WORD.sub(" ", str(value).translate(_ASCII_ONLY)).lower().strip()
+
+
+def _ratio(a: str, b: str) -> int:
+    """thefuzz 0.19's ``ratio`` with difflib's ``SequenceMatcher`` (its pure-Python path)."""
+    if a == b:
+        return 100
+    if not a or not b:
+        return 0
+    return round(100 * SequenceMatcher(None, a, b).ratio())
+
+
+@lru_cache(maxsize=65536)
+def fuzzy(a: object, b: object) -> int:
+    """``thefuzz.fuzz.token_set_ratio(a, b)`` as thefuzz 0.19.0 (WebShop's pin) computes it.
+
+    Non-strings (``(name, value)`` tuples) are scored through ``str()``, as thefuzz does."""
+    pa, pb = _process(a), _process(b)
+    if not pa or not pb:
+        return 0
+    t1, t2 = set(pa.split()), set(pb.split())
+    sect = " ".join(sorted(t1 & t2))
+    one = f"{sect} {' '.join(sorted(t1 - t2))}".strip()
+    two = f"{sect} {' '.join(sorted(t2 - t1))}".strip()
+    return max(_ratio(sect, one), _ratio(sect, two), _ratio(one, two))
 
 
 # --- nouns (spaCy) ------------------------------------------------------------------------
@@ -157,7 +196,8 @@ def attribute_matches(product: Product, goal_attrs: Sequence[str]) -> int:
 
 
 def option_matches(product: Product, goal_options: Sequence[str], chosen: Mapping[str, str]) -> int:
-    """Chosen options that match a goal option (exact for size, fuzzy otherwise) or the text."""
+    """6ba9969's count: chosen options matching a goal value (exact for size, else fuzzy) or
+    found in the product text."""
     goals = [normalize_color(o) for o in goal_options]
     n = 0
     for key, raw in chosen.items():
@@ -166,18 +206,53 @@ def option_matches(product: Product, goal_options: Sequence[str], chosen: Mappin
             matched = value in goals
         else:
             matched = any(fuzzy(g, value) > FUZZY_THRESHOLD for g in goals)
-        if matched or _in_text(value, product):
+        if matched or _in_text(str(value), product):
             n += 1
     return n
 
 
-def get_reward(product: Product, goal: Goal, price: float, chosen: Mapping[str, str]) -> RewardInfo:
+def goal_options_as_passed(goal: Goal) -> tuple[GoalOption, ...]:
+    """What ``master`` hands its option matcher: ``(name, value)`` pairs for dict goal options
+    (WebShop's synthetic goals), else the list of option values (human goals)."""
+    if goal.option_pairs:
+        return tuple(goal.goal_options.items())
+    return goal.option_values
+
+
+def goal_option_matches(purchased: Sequence[str], goal_options: Sequence[GoalOption]) -> int:
+    """``master``'s count: goal options with a chosen value of fuzzy ratio > 85 (colours
+    normalised on both sides; a repeated goal option counts each time)."""
+    bought = [normalize_color(v) for v in purchased]
+    wanted = [normalize_color(g) for g in goal_options]
+    return sum(any(fuzzy(p, g) > FUZZY_THRESHOLD for p in bought) for g in wanted)
+
+
+def check_rule(rule: str) -> str:
+    """``rule`` if it names a reward rule, else a ValueError listing the rules."""
+    if rule not in REWARD_RULES:
+        raise ValueError(f"reward must be one of {list(REWARD_RULES)}, got {rule!r}")
+    return rule
+
+
+def get_reward(
+    product: Product,
+    goal: Goal,
+    price: float,
+    chosen: Mapping[str, str],
+    rule: str = DEFAULT_RULE,
+) -> RewardInfo:
     """WebShop's reward for buying ``product`` at ``price`` with ``chosen`` options."""
     r_type, query_match, category_match, title_score = type_reward(product, goal)
     r_price = price <= goal.price_upper
     n_att = attribute_matches(product, goal.attributes)
-    n_opt = option_matches(product, goal.option_values, chosen)
-    n_goal_att, n_goal_opt = len(goal.attributes), len(goal.option_values)
+    if check_rule(rule) == "webshop":
+        passed = goal_options_as_passed(goal)
+        n_opt = goal_option_matches(list(chosen.values()), passed)
+        n_goal_opt = len(passed)
+    else:
+        n_opt = option_matches(product, goal.option_values, chosen)
+        n_goal_opt = len(goal.option_values)
+    n_goal_att = len(goal.attributes)
     total = (n_att + n_opt + int(r_price)) / (n_goal_att + n_goal_opt + 1) * r_type
     return RewardInfo(
         reward=total,
