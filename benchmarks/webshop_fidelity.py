@@ -164,7 +164,15 @@ def shortcut(n: int = 500) -> None:
 
 
 def main() -> None:
-    """Print every measured row."""
+    """Print every measured row (``--shortcut N``: only the shortcut, on seeds 0..N-1)."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--shortcut", type=int, metavar="N", help="only the shortcut, seeds 0..N-1")
+    ns = p.parse_args()
+    if ns.shortcut:
+        shortcut(ns.shortcut)
+        return
     env = WebShopSynthEnv()
     rules(env)
     scorer(env)

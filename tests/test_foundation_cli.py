@@ -4,6 +4,7 @@ one line, nothing written), --list, config read-back, the cross-run leaderboard,
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,42 @@ def test_episode_records_carry_the_task_type(tmp_path: Path) -> None:
         == 0
     )
     assert {row["task_type"] for row in _csv(kc / "episodes.csv")[1]} == {""}
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    proc = run_cli(
+        *("--envs", KEYCHEST, "--agents", "random", "expert", "--episodes", "7"),
+        *("--max-steps", "9", "--out", out, "--dry-run"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"{KEYCHEST}: random expert, 7 episodes, max 9 steps"
+    assert not out.exists()
+    bad = run_cli("--envs", KEYCHEST, "--agents", "random", "--episodes", "10000000", "--dry-run")
+    assert bad.returncode == 2 and "episodes" in bad.stderr  # plan size is still checked
+
+
+BROKEN_ENV = """
+import gymnasium as gym
+from tests.fakes import FakeCountEnv
+
+class Broken(FakeCountEnv):
+    def _step_text(self, action):
+        if not action.strip():
+            raise ValueError("empty action")
+        return super()._step_text(action)
+
+gym.register("broken/Env-v0", entry_point=Broken)
+"""
+
+
+def test_check_env_lists_contract_problems_and_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "broken_env.py").write_text(BROKEN_ENV)
+    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    proc = run_cli("--check-env", "broken_env:broken/Env-v0", KEYCHEST, env=env)
+    assert proc.returncode == 1
+    assert "broken_env:broken/Env-v0: FAILS the text-env contract" in proc.stderr
+    assert "raised ValueError: empty action" in proc.stderr
+    assert f"{KEYCHEST}: passes the text-env contract" in proc.stdout
+    missing = run_cli("--check-env", "no_such_module:x/Y-v0", env=env)
+    assert missing.returncode == 2 and "cannot import module 'no_such_module'" in missing.stderr
