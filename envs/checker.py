@@ -27,6 +27,7 @@ from envs.base import (
     TASK_ID,
     WON,
 )
+from envs.registration import load_env_plugins
 
 EnvSource = str | Callable[[], gym.Env[Any, Any]]
 
@@ -86,6 +87,9 @@ def _run(
 def _made(source: EnvSource) -> Iterator[Callable[[], gym.Env[Any, Any]]]:
     """A maker of fresh envs (unwrapped) that closes all it made on exit."""
     made: list[gym.Env[Any, Any]] = []
+
+    if isinstance(source, str):
+        load_env_plugins()
 
     def make() -> gym.Env[Any, Any]:
         env = gym.make(source) if isinstance(source, str) else source()

@@ -1,8 +1,10 @@
 """One table of env ids: what each is, what it needs, and its default-suite episode count;
-plus plug-in envs from installed packages (entry-point group ``harness.envs``)."""
+plus plug-in envs from installed packages (entry-point group ``harness.envs``, loaded by
+``load_env_plugins``)."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import warnings
@@ -171,18 +173,20 @@ PLUGIN_ENVS: dict[str, str] = {}
 
 
 def register_all() -> None:
-    """Register every id of the table with Gymnasium (lazily: nothing heavy is imported), then
-    load the env plug-ins of installed packages."""
+    """Register every id of the table with Gymnasium (lazily: nothing heavy is imported)."""
     for s in ENV_TABLE:
         if s.id not in gym.registry:
             gym.register(id=s.id, entry_point=s.entry_point, kwargs=dict(s.kwargs))
-    load_env_plugins()
 
 
-def load_env_plugins() -> list[str]:
-    """Load each ``harness.envs`` entry point: a module that registers Gymnasium ids when
-    imported, or a function that registers them when called. Returns the names loaded; a
-    plug-in that fails to load is skipped with a warning naming it."""
+@functools.cache
+def load_env_plugins() -> tuple[str, ...]:
+    """Load each ``harness.envs`` entry point once per process: a module that registers
+    Gymnasium ids when imported, or a function that registers them when called. Returns the
+    names loaded; a plug-in that fails to load is skipped with a warning naming it.
+
+    Not run by ``import envs`` (a plug-in imports ``envs`` and ``agents`` itself): the harness
+    calls it before it resolves, lists or makes env ids."""
     loaded = []
     for ep in metadata.entry_points(group=ENV_PLUGIN_GROUP):
         dist = ep.dist.name if ep.dist else "?"
@@ -200,7 +204,7 @@ def load_env_plugins() -> list[str]:
             continue
         PLUGIN_ENVS.update(dict.fromkeys(set(gym.registry) - before, f"plug-in from {dist}"))
         loaded.append(ep.name)
-    return loaded
+    return tuple(loaded)
 
 
 def harness_ids() -> list[str]:

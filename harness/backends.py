@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 import time
 import traceback
@@ -30,6 +29,10 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from harness.errors import InputError
+
+_log = logging.getLogger("qharness")
+
 J = TypeVar("J")
 R = TypeVar("R")
 J_in = TypeVar("J_in", contravariant=True)
@@ -39,7 +42,7 @@ BACKENDS = ("local", "ray")
 PACKAGES = ("harness", "envs", "agents", "qvalue")
 
 
-class BackendError(RuntimeError):
+class BackendError(InputError, RuntimeError):
     """The backend cannot start (ray missing, cluster unreachable): a one-line user error."""
 
 
@@ -252,10 +255,7 @@ class RayBackend:
             return ray
         if not self.address:
             self.startup_s = start_local_ray(self.workers)
-            print(
-                f"[ray] local Ray, {self.workers} CPUs, up in {self.startup_s:.1f}s",
-                file=sys.stderr,
-            )
+            _log.info("[ray] local Ray, %d CPUs, up in %.1fs", self.workers, self.startup_s)
         else:
             t0 = time.perf_counter()
             try:
@@ -271,7 +271,7 @@ class RayBackend:
                     "'ray start --head', or leave out --ray-address for a local Ray"
                 ) from None
             self.startup_s = time.perf_counter() - t0
-            print(f"[ray] connected to {self.address} in {self.startup_s:.1f}s", file=sys.stderr)
+            _log.info("[ray] connected to %s in %.1fs", self.address, self.startup_s)
         self._started = True
         return ray
 

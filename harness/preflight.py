@@ -17,8 +17,9 @@ import gymnasium as gym
 
 from agents.registry import AGENTS, UnknownOption, option_names
 from envs.base import closest, fingerprint
-from envs.registration import missing, spec
+from envs.registration import load_env_plugins, missing, spec
 from harness.config import RunConfig
+from harness.errors import InputError
 from harness.registry import UnknownName, load_object
 
 MAX_EPISODES = 1_000_000
@@ -28,7 +29,7 @@ GYM_MAKE_OPTIONS = ("max_episode_steps", "render_mode", "disable_env_checker", "
 """Options ``gym.make`` takes itself, for any env."""
 
 
-class BadInput(Exception):
+class BadInput(InputError):
     """A user error: printed as one line, exit code 2."""
 
 
@@ -41,6 +42,7 @@ def check_names(cfg: RunConfig) -> None:
     """Unknown envs or agents, or envs missing their extra or data: a one-line BadInput."""
     if cfg.resume and not cfg.out:
         raise BadInput("--resume needs --out DIR: the run directory to continue")
+    load_env_plugins()
     for env_id in cfg.envs:
         if bare_env_id(env_id) not in gym.registry:
             ids = sorted(gym.registry)

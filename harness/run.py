@@ -1,68 +1,35 @@
 """``python -m harness.run``: evaluate agents on text envs and write CSV leaderboards.
 
-With no arguments it runs the default suite: every registered env that runs offline here,
-with the default agents, at each env's default episode count.
+A thin shell over ``harness.api`` (flags, progress bar, messages, exit codes). With no
+arguments it runs the default suite: every registered env that runs offline here, with the
+default agents, at each env's default episode count.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 
-import envs  # noqa: F401 - registers the harness/ ids
-from agents.base import Agent
-from agents.registry import (
-    AGENTS,
-    DEFAULT_AGENTS,
-    SUITE_AGENT_ENVS,
-    SUITE_MAX_STEPS,
-    accepts,
-    make_agent,
-)
-from envs.registration import ENV_TABLE, PLUGIN_ENVS, missing, spec
-from harness import __version__
-from harness.backends import BackendError, make_backend
-from harness.config import ConfigError, RunConfig, from_mapping, load_toml, option_value
-from harness.leaderboard import (
-    accumulate,
-    episodes_frame,
-    format_table,
-    git_commit,
-    leaderboard,
-    write_csv,
-)
-from harness.preflight import (
-    BadInput,
-    bare_env_id,
-    check_agents,
-    check_env_options,
-    check_names,
-    check_outputs,
-    check_plan_size,
-    check_policies,
-    check_targets,
-    env_fingerprints,
-    one_line,
-)
-from harness.records import EpisodeRecord, episode_key, latest_per_episode
-from harness.runner import EpisodeJob, Limits, run_jobs
-from harness.store import CONFIG, RunDirError, RunStore, storage_errors
+from agents.registry import AGENTS
+from envs.registration import ENV_TABLE, PLUGIN_ENVS, load_env_plugins, missing, spec
+from harness import api
+from harness.api import INPUT_ERRORS
+from harness.config import RunConfig, from_mapping, load_toml, option_value
+from harness.leaderboard import format_table
+from harness.preflight import BadInput, bare_env_id, one_line
+from harness.records import EpisodeRecord
+from harness.store import CONFIG
 
 EXIT_BAD_INPUT = 2
 
-
-INPUT_ERRORS: tuple[type[Exception], ...] = (BadInput, ConfigError, RunDirError, BackendError)
-"""What harness.run reports as a one-line error (exit 2); callers that drive it reuse this."""
+__all__ = ["EXIT_BAD_INPUT", "INPUT_ERRORS", "main"]
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -189,38 +156,9 @@ def build_config(ns: argparse.Namespace) -> RunConfig:
     return RunConfig(**from_mapping(values, "command line")).validate()
 
 
-def default_suite(cfg: RunConfig) -> tuple[RunConfig, dict[str, int]]:
-    """Fill in envs/agents of the default suite; returns per-env episode counts."""
-    counts: dict[str, int] = {}
-    is_suite = (not cfg.envs and not cfg.agents) or cfg.suite
-    if not cfg.envs:
-        for s in ENV_TABLE:
-            why = missing(s)
-            if s.default_episodes <= 0:
-                continue
-            if why:
-                print(f"[suite] skipping {s.id}: {why}", file=sys.stderr)
-                continue
-            counts[s.id] = s.default_episodes
-        cfg = replace(cfg, envs=tuple(counts))
-    if is_suite:
-        steps = SUITE_MAX_STEPS if cfg.max_steps == RunConfig.max_steps else cfg.max_steps
-        cfg = replace(cfg, suite=True, max_steps=steps)
-        only = "; ".join(f"{a} only on {', '.join(e)}" for a, e in SUITE_AGENT_ENVS.items())
-        print(f"[suite] default suite, max_steps={steps}; {only}", file=sys.stderr)
-    if not cfg.agents:
-        cfg = replace(cfg, agents=DEFAULT_AGENTS)
-    counts = {e: cfg.episodes or counts.get(e) or _default_count(e) for e in cfg.envs}
-    return cfg, counts
-
-
-def _default_count(env_id: str) -> int:
-    s = spec(env_id)
-    return s.default_episodes if s and s.default_episodes > 0 else 5
-
-
 def list_registered() -> str:
     """A listing of env ids and agents."""
+    load_env_plugins()
     lines = ["envs:"]
     for s in ENV_TABLE:
         why = missing(s)
@@ -235,27 +173,11 @@ def list_registered() -> str:
     return "\n".join(lines)
 
 
-def make_env(cfg: RunConfig, env_id: str) -> gym.Env[Any, Any]:
-    """Instantiate ``env_id`` with its options from the config."""
-    return gym.make(env_id, **cfg.env_options.get(env_id, {}))
-
-
-def plan_lines(cfg: RunConfig, counts: dict[str, int]) -> list[str]:
-    """The plan, one line per env: ``<env id>: <agent> ..., <n> episodes, max <m> steps``."""
-    agents: dict[str, list[str]] = {e: [] for e in cfg.envs}
-    for e, a in planned_pairs(cfg):
-        agents[e].append(a)
-    return [
-        f"{e}: {' '.join(a)}, {counts[e]} episodes, max {cfg.max_steps} steps"
-        for e, a in agents.items()
-        if a
-    ]
-
-
 def check_envs(env_ids: Sequence[str], options: dict[str, dict[str, Any]]) -> int:
     """``--check-env``: each env against the text-env contract (exit 1 if any breaks it)."""
     from envs.checker import ContractError, check_text_env
 
+    load_env_plugins()
     failed = 0
     for env_id in env_ids:
         bare_env_id(env_id)  # BadInput (exit 2) when its module does not import
@@ -273,146 +195,27 @@ def check_envs(env_ids: Sequence[str], options: dict[str, dict[str, Any]]) -> in
     return 1 if failed else 0
 
 
-def plan(cfg: RunConfig, counts: dict[str, int]) -> list[EpisodeJob]:
-    """Every (env, agent, seed) of the run, in a fixed order."""
-    return [EpisodeJob(e, a, cfg.seed + i) for e, a in planned_pairs(cfg) for i in range(counts[e])]
+class _Bar:
+    """A tqdm progress bar (stderr) showing the running success rate and the last error."""
 
+    def start(self, total: int) -> None:
+        from tqdm import tqdm
 
-def planned_pairs(cfg: RunConfig) -> list[tuple[str, str]]:
-    """The (env, agent) pairs of the run, in plan order."""
-    return [
-        (e, a)
-        for e in cfg.envs
-        for a in cfg.agents
-        if not (cfg.suite and a in SUITE_AGENT_ENVS and e not in SUITE_AGENT_ENVS[a])
-    ]
-
-
-def agent_options(cfg: RunConfig, name: str) -> dict[str, Any]:
-    """Options for agent ``name``: its table in the config, plus ``policy`` when set and
-    the agent takes one."""
-    opts = dict(cfg.agent_options.get(name, {}))
-    if cfg.policy and "policy" not in opts and accepts(name, "policy"):
-        opts["policy"] = cfg.policy
-    return opts
-
-
-def build_agent(cfg: RunConfig, name: str) -> Agent:
-    """Agent ``name`` built with its options from the config."""
-    return make_agent(name, agent_options(cfg, name))
-
-
-def preflight(cfg: RunConfig, counts: dict[str, int]) -> dict[str, str]:
-    """Fail before the first episode (BadInput, one line) on any setting that cannot work:
-    cheap checks first, then each env is made once, then each agent built once."""
-    check_targets(cfg)
-    check_env_options(cfg)
-    check_plan_size(sum(counts[e] for e, a in planned_pairs(cfg)))
-    check_outputs(cfg)
-    check_policies(cfg, partial(agent_options, cfg))
-    fps = env_fingerprints(cfg, partial(make_env, cfg))
-    check_agents(cfg, partial(build_agent, cfg))
-    return fps
-
-
-def execute(cfg: RunConfig, counts: dict[str, int]) -> tuple[Path, list[EpisodeRecord]]:
-    """Check the settings, run the planned episodes into the run dir (holding its lock);
-    return it and the run's records (the latest per planned episode)."""
-    out = Path(cfg.out or f"results/runs/{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}")
-    fps = preflight(cfg, counts)  # env fingerprints
-    store = RunStore(out)
-    previous = store.open(cfg.resume)
-    try:
-        return out, _execute(cfg, counts, store, previous, fps)
-    finally:
-        store.close()
-
-
-def _execute(
-    cfg: RunConfig,
-    counts: dict[str, int],
-    store: RunStore,
-    previous: list[EpisodeRecord],
-    fps: dict[str, str],
-) -> list[EpisodeRecord]:
-    out = store.root
-    done = {r.key for r in previous if not (cfg.retry_errors and r.error)}
-    planned = {episode_key(j.env_id, j.agent, j.seed): j for j in plan(cfg, counts)}
-    jobs = [j for k, j in planned.items() if k not in done]
-    commit = git_commit()
-    store.write_config(
-        replace(cfg, out=str(out), resume=False, retry_errors=False),
-        {
-            "harness_version": __version__,
-            "git_commit": commit,
-            "env_fingerprints": fps,
-            "episodes_per_env": counts,
-            "argv": sys.argv[1:],
-        },
-    )
-    print(
-        f"[run] {out}: {len(jobs)} episodes to run ({len(planned) - len(jobs)} already done); "
-        f"per env: {', '.join(f'{e}={n}' for e, n in counts.items())}",
-        file=sys.stderr,
-    )
-    latest = latest_per_episode([*previous, *_run_with_progress(cfg, store, jobs)])
-    records = [r for r in latest if r.key in planned]
-    if len(records) < len(latest):
-        print(
-            f"[run] {len(latest) - len(records)} recorded episodes are outside this run's plan "
-            "(other envs, agents or seeds): kept in episodes.jsonl, not counted",
-            file=sys.stderr,
+        self.wins, self.done = 0, 0
+        self.bar = tqdm(
+            total=total, unit="ep", dynamic_ncols=True, file=sys.stderr, disable=not total
         )
-    frame = episodes_frame(records)
-    board = leaderboard(frame, fps, commit)
-    for name, table in (("episodes.csv", frame), ("leaderboard.csv", board)):
-        with storage_errors(out / name, "rerun with --resume to write the CSVs"):
-            write_csv(table, out / name)
-    print(format_table(board))
-    if cfg.leaderboard:
-        with storage_errors(cfg.leaderboard, "rerun with --resume to add this run to it"):
-            accumulate(board, cfg.leaderboard)
-    return records
 
+    def update(self, record: EpisodeRecord) -> None:
+        self.done += 1
+        self.wins += int(record.success)
+        last = f" last_error={record.error[:40]!r}" if record.error else ""
+        self.bar.set_postfix_str(f"success={self.wins / self.done:.2f}{last}")
+        self.bar.update(1)
 
-def _run_with_progress(
-    cfg: RunConfig, store: RunStore, jobs: list[EpisodeJob]
-) -> list[EpisodeRecord]:
-    """Run ``jobs``, appending each result to ``store``; the new records, in that order."""
-    from tqdm import tqdm
-
-    limits = Limits(cfg.step_timeout_s, cfg.episode_timeout_s)
-    new: list[EpisodeRecord] = []
-    wins = 0
-    bar = tqdm(total=len(jobs), unit="ep", dynamic_ncols=True, file=sys.stderr, disable=not jobs)
-    # By module name (not __main__), so Ray workers unpickle the factories by reference.
-    this = importlib.import_module("harness.run")
-    backend = make_backend(cfg.backend, cfg.workers, cfg.ray_address, gpus=cfg.ray_gpus)
-    results = run_jobs(
-        jobs,
-        cfg.workers,
-        cfg.split,
-        cfg.max_steps,
-        limits,
-        partial(this.make_env, cfg),
-        partial(this.build_agent, cfg),
-        backend,
-    )
-    try:
-        for res in results:
-            store.append(res.record, res.steps)
-            new.append(res.record)
-            wins += int(res.record.success)
-            bar.set_postfix_str(
-                f"success={wins / len(new):.2f}"
-                + (f" last_error={res.record.error[:40]!r}" if res.record.error else "")
-            )
-            bar.update(1)
-    finally:
-        bar.close()
-        getattr(results, "close", lambda: None)()  # a failed write stops the run here
-        backend.close()
-    return new
+    def close(self) -> None:
+        if hasattr(self, "bar"):
+            self.bar.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -421,25 +224,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ns.list:
         print(list_registered())
         return 0
+    api.log_to_stderr()
     try:
         if ns.check_env:
             return check_envs(ns.check_env, _parse_opts(ns.env_opt, "env"))
-        cfg = build_config(ns)
-        cfg, counts = default_suite(cfg)
-        check_names(cfg)
+        run = api.plan_run(build_config(ns))
         if ns.dry_run:
-            check_targets(cfg)
-            check_plan_size(sum(counts[e] for e, _ in planned_pairs(cfg)))
-            print("\n".join(plan_lines(cfg, counts)))
+            run.check()
+            print("\n".join(run.lines()))
             return 0
-        t0 = time.perf_counter()
-        out, _ = execute(cfg, counts)
+        t0, bar = time.perf_counter(), _Bar()
+        try:
+            result = api.evaluate(run, progress=bar)
+        finally:
+            bar.close()
+        out = result.run_dir
+        print(format_table(result.leaderboard))
         print(
             f"[run] wrote {out / 'episodes.csv'} and {out / 'leaderboard.csv'} "
             f"in {time.perf_counter() - t0:.1f}s",
             file=sys.stderr,
         )
-        if cfg.report:
+        if result.plan.config.report:
             from harness.report import write_report
 
             print(f"[run] report: {write_report([out], out)}", file=sys.stderr)

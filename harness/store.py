@@ -13,9 +13,9 @@ import contextlib
 import errno
 import fcntl
 import json
+import logging
 import os
 import re
-import sys
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from harness import __version__
 from harness.config import RunConfig, to_toml
+from harness.errors import InputError
 from harness.records import BadRecord, EpisodeRecord, NewerSchema, StepRecord, parse_record
 
 EPISODES = "episodes.jsonl"
@@ -41,7 +42,7 @@ STORAGE_ERRNOS = {
 }
 
 
-class RunDirError(RuntimeError):
+class RunDirError(InputError, RuntimeError):
     """The run directory cannot be used as asked (exists without --resume, unwritable)."""
 
 
@@ -175,7 +176,7 @@ def remove_stale_temps(*dirs: Path) -> None:
 
 
 def _warn(msg: str) -> None:
-    print(f"[store] warning: {msg}", file=sys.stderr, flush=True)
+    logging.getLogger("qharness").warning("[store] warning: %s", msg)
 
 
 def _safe(name: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -20,10 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from harness.api import log_to_stderr
 from harness.backends import BackendError, describe, make_backend
 from harness.config import key_values
 from harness.store import RunDirError, RunLock, append_line, atomic_write, storage_errors
 from qvalue.mcts import MCTS, ROLLOUTS, MCTSConfig, tree_records
+
+_log = logging.getLogger("qharness")
 
 TASKS_FILE = "tasks.jsonl"
 SETTINGS_FILE = "collect.json"
@@ -219,9 +223,8 @@ def _collect(
     done = prepare(out, settings, resume)
     seeds = [settings.seed + i for i in range(settings.tasks)]
     todo = [s for s in seeds if s not in done]
-    print(
+    _log.info(
         f"[collect] {out}: {len(todo)} tasks to search ({len(seeds) - len(todo)} done)",
-        file=sys.stderr,
     )
     spec = CollectTask(settings)
     if backend == "local" and (workers <= 1 or len(todo) <= 1):
@@ -244,12 +247,11 @@ def _report(results: Iterable[dict[str, Any]], total: int) -> list[dict[str, Any
     for i, r in enumerate(results, 1):
         out.append(r)
         if "error" in r:
-            print(f"[collect] {i}/{total} seed {r['seed']} FAILED: {r['error']}", file=sys.stderr)
+            _log.warning(f"[collect] {i}/{total} seed {r['seed']} FAILED: {r['error']}")
             continue
-        print(
+        _log.info(
             f"[collect] {i}/{total} {r['task_id']}: {r['nodes']} nodes, "
-            f"root Q {r['root_q']:.3f}, best child Q {r['best_child_q']:.3f}, {r['wall_s']:.2f}s",
-            file=sys.stderr,
+            f"root Q {r['root_q']:.3f}, best child Q {r['best_child_q']:.3f}, {r['wall_s']:.2f}s"
         )
     return out
 
@@ -323,6 +325,7 @@ def settings_from_args(ns: argparse.Namespace) -> CollectSettings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point."""
+    log_to_stderr()
     ns = parse_args(argv)
     try:
         settings = settings_from_args(ns)

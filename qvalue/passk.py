@@ -2,7 +2,7 @@
 
 Plays every test seed ``k`` times with the same agent, each time with a different
 ``sample_seed`` (agents that sample take that option: ``react`` with ``temperature`` > 0
-and ``random`` give ``k`` independent episodes of the same task), through ``harness.run``
+and ``random`` give ``k`` independent episodes of the same task), through ``harness.api``
 into ``OUT/sample<j>`` (each resumable). Per env it reports pass@k (any of the ``k``
 episodes succeeds), best-of-k reward (mean over seeds of the largest reward), and the
 single-sample means, in ``OUT/passk.csv``.
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.api import INPUT_ERRORS, log_to_stderr
 from harness.config import key_values
-from harness.run import INPUT_ERRORS
 from qvalue.stats import pass_at_k
 
 ERRORS: tuple[type[Exception], ...] = (ValueError, *INPUT_ERRORS)
@@ -47,8 +47,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def run_samples(ns: argparse.Namespace) -> list[list[Any]]:
     """``k`` harness runs (sample_seed 0..k-1); their records, one list per sample."""
     from agents.registry import AGENTS, accepted_kwargs, accepts
+    from harness.api import evaluate
     from harness.config import RunConfig
-    from harness.run import check_names, default_suite, execute
 
     if "sample_seed" not in accepted_kwargs(AGENTS.get(ns.agent), {"sample_seed": 0}):
         raise ValueError(
@@ -75,9 +75,7 @@ def run_samples(ns: argparse.Namespace) -> list[list[Any]]:
             leaderboard="",
             agent_options={ns.agent: {**opts, "sample_seed": j}},
         ).validate()
-        cfg, counts = default_suite(cfg)
-        check_names(cfg)
-        samples.append(execute(cfg, counts)[1])
+        samples.append(list(evaluate(cfg).records))
     return samples
 
 
@@ -110,6 +108,7 @@ def headroom(samples: list[list[Any]], agent: str, env_ids: Sequence[str]) -> li
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point."""
+    log_to_stderr()
     import pandas as pd
 
     from harness.leaderboard import write_csv

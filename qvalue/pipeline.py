@@ -3,7 +3,7 @@
 1. MCTS trees on the TRAIN split of each env (``<out>/collect/<env>``, resumable);
 2. step-level pairs from all trees (``<out>/pairs.jsonl``, held out by task);
 3. a Q model (``<out>/model``; skipped when its card already has this pair-data hash);
-4. base agent vs Q-guided agent on the TEST split with the same seeds, through harness.run's
+4. base agent vs Q-guided agent on the TEST split with the same seeds, through harness.api's
    functions (``<out>/eval``: episodes, leaderboard; merged into ``--leaderboard``);
 5. a paired bootstrap over shared seeds of the success and reward differences, and optional
    pass@k / best-of-k reward of the base agent sampled at ``--passk-temperature`` (oracle
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import sys
 import time
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.run import INPUT_ERRORS
+from harness.api import INPUT_ERRORS, log_to_stderr
 from qvalue.collect import CollectError, collect, settings_from_args
 from qvalue.collect import parse_args as collect_args
 from qvalue.mcts import ROLLOUTS
@@ -125,17 +126,17 @@ def stage_train(ns: argparse.Namespace, out: Path, pair_hash: str) -> dict[str, 
     if ns.resume and (model / CARD).exists():
         card = json.loads((model / CARD).read_text())
         if card.get("pair_data", {}).get("hash") == pair_hash:
-            print(f"[pipeline] reusing {model} (same pair data)", file=sys.stderr)
+            logging.getLogger("qharness").info("[pipeline] reusing %s (same pair data)", model)
             return dict(card)
     argv = ["--pairs", str(out / "pairs.jsonl"), "--kind", ns.kind, "--out", str(model)]
     return train_model(train_args(argv + list(ns.train_arg)))
 
 
 def stage_eval(ns: argparse.Namespace, out: Path) -> tuple[str, str, list[Any]]:
-    """Base vs Q agent on the test split (same seeds) via harness.run; the records."""
+    """Base vs Q agent on the test split (same seeds) via ``harness.api``; the records."""
     from agents.registry import accepts
+    from harness.api import evaluate
     from harness.config import RunConfig
-    from harness.run import check_names, default_suite, execute
 
     base = ns.base_agent or ("react" if ns.proposer == "react" else "random")
     proposer = ns.eval_proposer or ns.proposer
@@ -156,10 +157,7 @@ def stage_eval(ns: argparse.Namespace, out: Path) -> tuple[str, str, list[Any]]:
         leaderboard=ns.leaderboard,
         agent_options={ns.q_agent: q_opts},
     ).validate()
-    cfg, counts = default_suite(cfg)
-    check_names(cfg)
-    _, records = execute(cfg, counts)
-    return base, ns.q_agent, records
+    return base, ns.q_agent, list(evaluate(cfg).records)
 
 
 def compare(
@@ -210,6 +208,7 @@ def passk(ns: argparse.Namespace, out: Path, base: str, k: int) -> dict[str, dic
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point."""
+    log_to_stderr()
     ns = parse_args(argv)
     out = Path(ns.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -240,12 +239,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     extra = {"argv": list(argv or sys.argv[1:]), "settings": vars(ns), "times_s": times}
-    write_comparison(out, rows, {**extra, "pairs": meta, "model_card": card})
+    frame = write_comparison(out, rows, {**extra, "pairs": meta, "model_card": card})
+    print(frame.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return 0
 
 
-def write_comparison(out: Path, rows: list[dict[str, Any]], extra: dict[str, Any]) -> None:
-    """``comparison.json`` (rows + run info) and ``comparison.csv``; prints the rows."""
+def write_comparison(out: Path, rows: list[dict[str, Any]], extra: dict[str, Any]) -> Any:
+    """``comparison.json`` (rows + run info) and ``comparison.csv``; the rows as a frame."""
     import pandas as pd
 
     from harness.leaderboard import write_csv
@@ -261,7 +261,7 @@ def write_comparison(out: Path, rows: list[dict[str, Any]], extra: dict[str, Any
     (out / "comparison.json").write_text(json.dumps(summary, indent=2, default=str))
     frame = pd.DataFrame(rows)
     write_csv(frame, out / "comparison.csv")
-    print(frame.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return frame
 
 
 if __name__ == "__main__":

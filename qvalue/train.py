@@ -8,12 +8,14 @@ policy, hyperparameters, held-out pair accuracy, loss curve, training time).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.api import log_to_stderr
 from qvalue.models import KINDS, write_card
 from qvalue.pairs import HELDOUT, TRAIN, Pair, read_pairs
 
@@ -56,7 +58,7 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
     out = Path(ns.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    log = lambda s: print(s, file=sys.stderr)  # noqa: E731
+    log = logging.getLogger("qharness").info
     if ns.kind == "encoder":
         from qvalue import encoder
 
@@ -137,6 +139,7 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point."""
+    log_to_stderr()
     ns = parse_args(argv)
     try:
         card = train_model(ns)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import run
+from harness import api, run
 from harness.backends import (
     BackendError,
     LocalBackend,
@@ -105,7 +105,7 @@ def test_process_backend_reports_a_job_that_keeps_killing_its_process(tmp_path: 
 def test_episode_task_pickles_and_lost_episode_is_an_error_record() -> None:
     cfg = RunConfig(envs=("harness/KeyChest-v0",), agents=("random",))
     task = EpisodeTask(
-        partial(run.make_env, cfg), partial(run.build_agent, cfg), "test", 5, Limits(1.0, 9.0)
+        partial(api.make_env, cfg), partial(api.build_agent, cfg), "test", 5, Limits(1.0, 9.0)
     )
     clone = pickle.loads(pickle.dumps(task))
     runner = clone.start()

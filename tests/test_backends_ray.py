@@ -17,7 +17,7 @@ import pytest
 if importlib.util.find_spec("ray") is None:  # not imported here: start_local_ray sets its env first
     pytest.skip("needs ray: pip install 'qharness[ray]'", allow_module_level=True)
 
-from harness import run
+from harness import api, run
 from harness.backends import RayBackend, start_local_ray
 from harness.config import RunConfig
 from harness.runner import EpisodeJob, Limits, run_jobs
@@ -106,8 +106,8 @@ def test_worker_that_keeps_dying_is_recorded_as_error(local_ray: None, tmp_path:
             "test",
             50,
             Limits(60.0, 600.0),
-            partial(run.make_env, cfg),
-            partial(run.build_agent, cfg),
+            partial(api.make_env, cfg),
+            partial(api.build_agent, cfg),
             RayBackend(2, max_retries=1),
         )
     )

@@ -135,7 +135,7 @@ def test_hand_built_wheel_fallback_installs(tmp_path: Path) -> None:
 def test_plugin_env_registers_through_the_entry_point_and_passes_the_checker(
     tmp_path: Path,
 ) -> None:
-    """Importing ``envs`` loads the ``harness.envs`` group: the installed ``tiny/Echo-v0`` is
+    """``load_env_plugins`` loads the ``harness.envs`` group: the installed ``tiny/Echo-v0`` is
     registered with Gymnasium and passes the library contract checker."""
     site = install_plugin(tmp_path)
     code = (
@@ -152,7 +152,8 @@ def test_plugin_env_registers_through_the_entry_point_and_passes_the_checker(
         [
             sys.executable,
             "-c",
-            "import envs, gymnasium as gym; print('tiny/Echo-v0' in gym.registry)",
+            "import envs.registration as r, gymnasium as gym; r.load_env_plugins(); "
+            "print('tiny/Echo-v0' in gym.registry)",
         ],
         capture_output=True,
         text=True,

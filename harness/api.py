@@ -1,0 +1,322 @@
+"""The library under ``python -m harness.run``: plan a run, then evaluate it.
+
+``plan_run(config)`` resolves the default suite and checks names; ``evaluate(plan)`` checks
+every setting (each env made and each agent built once), runs the planned episodes into the
+run dir under its lock, writes the CSVs and returns a ``RunResult``. Nothing here prints:
+notes go to the ``qharness`` logger, user errors are raised as ``InputError`` subclasses
+(``INPUT_ERRORS``), and progress goes to an optional ``Progress`` object.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, Protocol
+
+import gymnasium as gym
+import pandas as pd
+
+import envs  # noqa: F401 - registers the harness/ ids
+from agents.base import Agent
+from agents.registry import DEFAULT_AGENTS, SUITE_AGENT_ENVS, SUITE_MAX_STEPS, accepts, make_agent
+from envs.registration import ENV_TABLE, load_env_plugins, missing, spec
+from harness import __version__
+from harness.backends import make_backend
+from harness.config import RunConfig
+from harness.errors import InputError
+from harness.leaderboard import accumulate, episodes_frame, git_commit, leaderboard, write_csv
+from harness.preflight import (
+    check_agents,
+    check_env_options,
+    check_names,
+    check_outputs,
+    check_plan_size,
+    check_policies,
+    check_targets,
+    env_fingerprints,
+)
+from harness.records import EpisodeRecord, episode_key, latest_per_episode
+from harness.runner import EpisodeJob, Limits, run_jobs
+from harness.store import RunStore, storage_errors
+
+log = logging.getLogger("qharness")
+
+INPUT_ERRORS: tuple[type[Exception], ...] = (InputError,)
+"""The user errors of a run (``ConfigError``, ``BadInput``, ``RunDirError``, ``BackendError``
+are all ``InputError``s): the CLI prints them as one line, exit 2."""
+
+
+def log_to_stderr() -> None:
+    """For command-line mains: show the library's notes (logger ``qharness``, INFO and up) on
+    stderr as plain lines. Library callers choose their own logging setup instead."""
+    logger = logging.getLogger("qharness")
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        logger.addHandler(_Stderr())
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+class _Stderr(logging.Handler):
+    """Writes each note as one line to whatever ``sys.stderr`` is at that moment."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(record.getMessage() + "\n")
+        sys.stderr.flush()
+
+
+class Progress(Protocol):
+    """Told how many episodes will run, then of each finished one (e.g. a progress bar)."""
+
+    def start(self, total: int) -> None:
+        """``total`` episodes are about to run."""
+
+    def update(self, record: EpisodeRecord) -> None:
+        """One episode finished (in completion order)."""
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A resolved run: the config (default suite filled in) and episodes per env."""
+
+    config: RunConfig
+    counts: dict[str, int]
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """The (env, agent) pairs of the run, in plan order."""
+        return planned_pairs(self.config)
+
+    def jobs(self) -> list[EpisodeJob]:
+        """Every (env, agent, seed) of the run, in a fixed order."""
+        return plan(self.config, self.counts)
+
+    def lines(self) -> list[str]:
+        """One line per env: ``<env id>: <agent> ..., <n> episodes, max <m> steps``."""
+        agents: dict[str, list[str]] = {e: [] for e in self.config.envs}
+        for e, a in self.pairs():
+            agents[e].append(a)
+        steps = self.config.max_steps
+        return [
+            f"{e}: {' '.join(a)}, {self.counts[e]} episodes, max {steps} steps"
+            for e, a in agents.items()
+            if a
+        ]
+
+    def check(self) -> None:
+        """The cheap checks (no env made, no agent built): option targets and plan size."""
+        check_targets(self.config)
+        check_plan_size(sum(self.counts[e] for e, _ in self.pairs()))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run produced: its directory, the latest record of each planned episode, and
+    the two tables written there (``episodes.csv``, ``leaderboard.csv``)."""
+
+    run_dir: Path
+    records: tuple[EpisodeRecord, ...]
+    episodes: pd.DataFrame
+    leaderboard: pd.DataFrame
+    plan: RunPlan
+
+
+def plan_run(config: RunConfig) -> RunPlan:
+    """Resolve the default suite (envs and agents left empty) and check names: InputError
+    on unknown envs or agents, or envs missing their extra or data."""
+    cfg, counts = default_suite(config)
+    check_names(cfg)
+    return RunPlan(cfg, counts)
+
+
+def evaluate(run: RunConfig | RunPlan, progress: Progress | None = None) -> RunResult:
+    """Check every setting, run the planned episodes into the run dir (holding its lock),
+    write the CSVs (and merge the cross-run leaderboard); raise InputError on bad settings."""
+    run = run if isinstance(run, RunPlan) else plan_run(run)
+    cfg = run.config
+    out = Path(cfg.out or f"results/runs/{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}")
+    fps = preflight(cfg, run.counts)  # env fingerprints
+    commit = git_commit()
+    store = RunStore(out)
+    previous = store.open(cfg.resume)
+    try:
+        records = _execute(run, store, previous, (fps, commit), progress)
+    finally:
+        store.close()
+    frame = episodes_frame(records)
+    board = leaderboard(frame, fps, commit)
+    for name, table in (("episodes.csv", frame), ("leaderboard.csv", board)):
+        with storage_errors(out / name, "rerun with --resume to write the CSVs"):
+            write_csv(table, out / name)
+    if cfg.leaderboard:
+        with storage_errors(cfg.leaderboard, "rerun with --resume to add this run to it"):
+            accumulate(board, cfg.leaderboard)
+    return RunResult(out, tuple(records), frame, board, run)
+
+
+def default_suite(cfg: RunConfig) -> tuple[RunConfig, dict[str, int]]:
+    """Fill in envs/agents of the default suite; returns per-env episode counts."""
+    counts: dict[str, int] = {}
+    is_suite = (not cfg.envs and not cfg.agents) or cfg.suite
+    if not cfg.envs:
+        for s in ENV_TABLE:
+            why = missing(s)
+            if s.default_episodes <= 0:
+                continue
+            if why:
+                log.info("[suite] skipping %s: %s", s.id, why)
+                continue
+            counts[s.id] = s.default_episodes
+        cfg = replace(cfg, envs=tuple(counts))
+    if is_suite:
+        steps = SUITE_MAX_STEPS if cfg.max_steps == RunConfig.max_steps else cfg.max_steps
+        cfg = replace(cfg, suite=True, max_steps=steps)
+        only = "; ".join(f"{a} only on {', '.join(e)}" for a, e in SUITE_AGENT_ENVS.items())
+        log.info("[suite] default suite, max_steps=%d; %s", steps, only)
+    if not cfg.agents:
+        cfg = replace(cfg, agents=DEFAULT_AGENTS)
+    counts = {e: cfg.episodes or counts.get(e) or _default_count(e) for e in cfg.envs}
+    return cfg, counts
+
+
+def _default_count(env_id: str) -> int:
+    s = spec(env_id)
+    return s.default_episodes if s and s.default_episodes > 0 else 5
+
+
+def make_env(cfg: RunConfig, env_id: str) -> gym.Env[Any, Any]:
+    """Instantiate ``env_id`` with its options from the config (plug-in ids included, also in
+    a fresh worker process)."""
+    load_env_plugins()
+    return gym.make(env_id, **cfg.env_options.get(env_id, {}))
+
+
+def plan(cfg: RunConfig, counts: dict[str, int]) -> list[EpisodeJob]:
+    """Every (env, agent, seed) of the run, in a fixed order."""
+    return [EpisodeJob(e, a, cfg.seed + i) for e, a in planned_pairs(cfg) for i in range(counts[e])]
+
+
+def planned_pairs(cfg: RunConfig) -> list[tuple[str, str]]:
+    """The (env, agent) pairs of the run, in plan order."""
+    return [
+        (e, a)
+        for e in cfg.envs
+        for a in cfg.agents
+        if not (cfg.suite and a in SUITE_AGENT_ENVS and e not in SUITE_AGENT_ENVS[a])
+    ]
+
+
+def agent_options(cfg: RunConfig, name: str) -> dict[str, Any]:
+    """Options for agent ``name``: its table in the config, plus ``policy`` when set and
+    the agent takes one."""
+    opts = dict(cfg.agent_options.get(name, {}))
+    if cfg.policy and "policy" not in opts and accepts(name, "policy"):
+        opts["policy"] = cfg.policy
+    return opts
+
+
+def build_agent(cfg: RunConfig, name: str) -> Agent:
+    """Agent ``name`` built with its options from the config."""
+    return make_agent(name, agent_options(cfg, name))
+
+
+def preflight(cfg: RunConfig, counts: dict[str, int]) -> dict[str, str]:
+    """Fail before the first episode (BadInput, one line) on any setting that cannot work:
+    cheap checks first, then each env is made once, then each agent built once."""
+    RunPlan(cfg, counts).check()
+    check_env_options(cfg)
+    check_outputs(cfg)
+    check_policies(cfg, partial(agent_options, cfg))
+    fps = env_fingerprints(cfg, partial(make_env, cfg))
+    check_agents(cfg, partial(build_agent, cfg))
+    return fps
+
+
+def _execute(
+    run: RunPlan,
+    store: RunStore,
+    previous: list[EpisodeRecord],
+    stamp: tuple[dict[str, str], str],
+    progress: Progress | None,
+) -> list[EpisodeRecord]:
+    """Run the episodes not yet done; the latest record of each planned episode."""
+    cfg, out = run.config, store.root
+    fps, commit = stamp
+    done = {r.key for r in previous if not (cfg.retry_errors and r.error)}
+    planned = {episode_key(j.env_id, j.agent, j.seed): j for j in run.jobs()}
+    jobs = [j for k, j in planned.items() if k not in done]
+    store.write_config(
+        replace(cfg, out=str(out), resume=False, retry_errors=False),
+        {
+            "harness_version": __version__,
+            "git_commit": commit,
+            "env_fingerprints": fps,
+            "episodes_per_env": run.counts,
+            "argv": sys.argv[1:],
+        },
+    )
+    per_env = ", ".join(f"{e}={n}" for e, n in run.counts.items())
+    log.info(
+        "[run] %s: %d episodes to run (%d already done); per env: %s",
+        out,
+        len(jobs),
+        len(planned) - len(jobs),
+        per_env,
+    )
+    latest = latest_per_episode([*previous, *_run(cfg, store, jobs, progress)])
+    records = [r for r in latest if r.key in planned]
+    if len(records) < len(latest):
+        log.info(
+            "[run] %d recorded episodes are outside this run's plan (other envs, agents or "
+            "seeds): kept in episodes.jsonl, not counted",
+            len(latest) - len(records),
+        )
+    return records
+
+
+def _run(
+    cfg: RunConfig, store: RunStore, jobs: list[EpisodeJob], progress: Progress | None
+) -> list[EpisodeRecord]:
+    """Run ``jobs``, appending each result to ``store``; the new records, in that order."""
+    limits = Limits(cfg.step_timeout_s, cfg.episode_timeout_s)
+    new: list[EpisodeRecord] = []
+    if progress:
+        progress.start(len(jobs))
+    # By module name (not __main__), so Ray workers unpickle the factories by reference.
+    this = importlib.import_module("harness.api")
+    backend = make_backend(cfg.backend, cfg.workers, cfg.ray_address, gpus=cfg.ray_gpus)
+    results = run_jobs(
+        jobs,
+        cfg.workers,
+        cfg.split,
+        cfg.max_steps,
+        limits,
+        partial(this.make_env, cfg),
+        partial(this.build_agent, cfg),
+        backend,
+    )
+    try:
+        for res in results:
+            store.append(res.record, res.steps)
+            new.append(res.record)
+            if progress:
+                progress.update(res.record)
+    finally:
+        getattr(results, "close", lambda: None)()  # a failed write stops the run here
+        backend.close()
+    return new
+
+
+__all__: Sequence[str] = (
+    "INPUT_ERRORS",
+    "InputError",
+    "Progress",
+    "RunPlan",
+    "RunResult",
+    "evaluate",
+    "plan_run",
+)
