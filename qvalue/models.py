@@ -2,8 +2,10 @@
 
 A trained model dir holds safetensors weights and ``card.json`` (format, kind, pair-data hash,
 envs, policy, hyperparameters, held-out pair accuracy). Loading reads only safetensors and
-JSON: nothing is unpickled. Scorer specs: a model dir; ``bundled:NAME`` (a dir under
-``qvalue/artifacts``); or ``module:factory`` (a callable returning a Scorer).
+JSON: nothing is unpickled. Scorer specs: a name in ``SCORERS`` (installed packages add
+scorers through the ``harness.scorers`` entry-point group: a factory with no required
+arguments returning a Scorer); a model dir; ``bundled:NAME`` (a dir under
+``qvalue/artifacts``); or ``module:factory``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from harness.registry import Registry
 from harness.store import atomic_write
 from qvalue.base import Scorer
 
@@ -21,6 +24,9 @@ CARD_FORMAT = "qharness-qmodel"
 CARD_VERSION = 1
 KINDS = ("encoder", "lm-dpo")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+SCORERS: Registry[Any] = Registry("scorer", "harness.scorers")
+"""Scorers by name (plug-ins); model dirs, ``bundled:NAME`` and ``module:factory`` need none."""
 
 
 def write_card(out: Path, card: dict[str, Any]) -> dict[str, Any]:
@@ -55,6 +61,13 @@ def resolve_path(spec: str) -> Path | None:
 _LOAD_LOCK = threading.Lock()
 
 
+def _checked(scorer: Any, spec: str) -> Scorer:
+    """``scorer`` if it has ``score()``, else a TypeError naming the factory."""
+    if not callable(getattr(scorer, "score", None)):
+        raise TypeError(f"scorer factory {spec!r} returned an object without score()")
+    return scorer
+
+
 def load_scorer(spec: str, device: str = "auto", name: str = "") -> Scorer:
     """A scorer from a model dir, ``bundled:NAME`` or ``module:factory`` (thread-safe: the
     first lazy import of transformers from two worker threads at once can fail)."""
@@ -68,14 +81,13 @@ def _load_scorer(spec: str, device: str, name: str) -> Scorer:
             "no scorer given: pass a trained Q model dir (python -m qvalue.train), "
             "bundled:NAME or module:factory"
         )
+    if spec in SCORERS.entries():
+        return _checked(SCORERS.get(spec)(), spec)
     path = resolve_path(spec)
     if path is None:
         from harness.registry import load_object
 
-        scorer = load_object(spec)()
-        if not callable(getattr(scorer, "score", None)):
-            raise TypeError(f"scorer factory {spec!r} returned an object without score()")
-        return scorer
+        return _checked(load_object(spec)(), spec)
     card = read_card(path)
     label = name or f"q:{path.name}"
     if card["kind"] == "encoder":

@@ -7,6 +7,7 @@ import base64
 import csv
 import hashlib
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -180,6 +181,17 @@ def test_plugin_env_through_the_cli_by_entry_point_and_by_module_id(tmp_path: Pa
     )
     assert proc.returncode == 0, proc.stderr
     assert _board(out / "leaderboard.csv")["tiny-plugin"]["episodes"] == "3"
+    scored = tmp_path / "scored"  # the installed scorer, by its entry-point name
+    proc = run_cli(
+        *("--envs", "tiny/Echo-v0", "--agents", "admissible-q", "--episodes", "3"),
+        *("--agent-opt", "admissible-q.scorer=tiny-shortest", "--agent-opt", "admissible-q.k=3"),
+        *("--out", scored, "--leaderboard", ""),
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    steps = [json.loads(x) for x in next((scored / "trajectories").glob("*__0.jsonl")).open()]
+    # shortest first: "pear" and "plum" (4 letters) beat "apple"; the scores are the plug-in's
+    assert steps[0]["action"] in ("pear", "plum") and steps[0]["candidates"]
 
     source = {"PYTHONPATH": os.pathsep.join([str(PLUGIN_SRC), str(ROOT)])}
     module_id = "tiny_plugin:tiny/Echo-v0"

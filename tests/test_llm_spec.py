@@ -109,3 +109,25 @@ def test_redact() -> None:
     assert redact("key sk-secret-1 and http://user:pw@h/v1", ["sk-secret-1"]) == (
         "key *** and http://***@h/v1"
     )
+
+
+def test_policy_backends_come_from_a_registry_open_to_plug_ins(monkeypatch) -> None:
+    """A backend registered under a new prefix (as a ``harness.policies`` entry point would)
+    gets its spec with the model and its options as strings; unknown prefixes get a
+    did-you-mean."""
+    from agents.llm import spec as spec_mod
+
+    made = []
+
+    def fake_factory(s: spec_mod.PolicySpec) -> str:
+        made.append(s)
+        return "fake-policy"
+
+    entries = dict(spec_mod.POLICIES._entries)
+    monkeypatch.setattr(spec_mod.POLICIES, "_entries", entries)
+    spec_mod.POLICIES.register("mine", fake_factory, "test plug-in")
+    parsed = spec_mod.parse_spec("mine:model-x?temp=0.5&n=2")
+    assert parsed == spec_mod.PolicySpec("mine", "model-x", None, (("temp", "0.5"), ("n", "2")))
+    assert spec_mod.build_policy(parsed) == "fake-policy" and made == [parsed]
+    with pytest.raises(spec_mod.PolicySpecError, match="did you mean mine"):
+        spec_mod.parse_spec("mien:model-x")

@@ -1,9 +1,12 @@
-"""Policy spec strings and the per-process table of shared policy instances.
+"""Policy spec strings, the registry of policy backends, and the shared policy instances.
 
 ``local`` | ``local:/path/model.gguf`` | ``local:owner/repo/file.gguf`` (hub, needs network) |
 ``openai:MODEL`` | ``openai:MODEL@http://host:8000/v1`` | ``hf:/path/or/hub-id``, each
 optionally followed by ``?key=value&...`` backend options (e.g. ``?mode=completion&timeout=30``).
-The same spec string always gives the same instance within a process (thread-safe).
+The part before the first ``:`` names a backend in ``POLICIES``; installed packages add
+backends through the ``harness.policies`` entry-point group (a factory taking a
+``PolicySpec``; its options arrive as strings, for the factory to check). The same spec string
+always gives the same instance within a process (thread-safe).
 """
 
 from __future__ import annotations
@@ -17,9 +20,17 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from agents.llm.base import LLM, redact
+from envs.base import closest
+from harness.registry import Registry
 
 KINDS = ("local", "openai", "hf")
 USAGE = "use local, local:PATH.gguf, openai:MODEL[@BASE_URL], or hf:PATH_OR_ID"
+
+POLICIES: Registry[Callable[..., LLM]] = Registry("policy", "harness.policies")
+"""Backend kind (the spec's prefix) -> factory taking a ``PolicySpec``."""
+POLICIES.register("local", "agents.llm.spec:build_local", "llama.cpp in this process (GGUF)")
+POLICIES.register("openai", "agents.llm.spec:build_openai", "any OpenAI-compatible endpoint")
+POLICIES.register("hf", "agents.llm.spec:build_hf", "transformers in this process")
 
 # option name in the spec -> (constructor argument, type), per kind
 OPTIONS: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
@@ -103,8 +114,14 @@ def parse_spec(text: str) -> PolicySpec:
         head, _, query = text.rpartition("?")
     kind, _, rest = head.partition(":")
     kind = kind.strip().lower()
-    if kind not in KINDS:
-        raise PolicySpecError(f"unknown policy {text!r}: {USAGE}")
+    if kind not in POLICIES.names():
+        near = closest(kind, POLICIES.names())
+        hint = f" (did you mean {', '.join(near)}?)" if near else ""
+        raise PolicySpecError(
+            f"unknown policy {text!r}{hint}: {USAGE}, or a harness.policies plug-in"
+        )
+    if kind not in KINDS:  # a plug-in backend: its factory checks its options (as strings)
+        return PolicySpec(kind, rest.strip(), None, tuple(parse_qsl(query, keep_blank_values=True)))
     options = _parse_options(kind, query, text)
     if kind == "openai":
         m = _OPENAI.match(rest.strip())
@@ -121,8 +138,6 @@ def _parse_options(kind: str, query: str, text: str) -> tuple[tuple[str, Any], .
     out = []
     for key, raw in parse_qsl(query, keep_blank_values=True):
         if key not in known:
-            from envs.base import closest
-
             near = closest(key, list(known), n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
             raise PolicySpecError(
@@ -153,20 +168,29 @@ def _check_value(key: str, value: Any, text: str) -> None:
 
 
 def build_policy(spec: PolicySpec) -> LLM:
-    """A new policy instance for ``spec`` (heavy imports happen here, per backend)."""
-    kw = spec.kwargs()
-    name = _display(spec)
-    if spec.kind == "local":
-        from agents.llm.local import LocalBackend
+    """A new policy instance for ``spec``, from its backend's factory in ``POLICIES``."""
+    return POLICIES.get(spec.kind)(spec)
 
-        return LocalBackend(spec.model, name=name, **kw)
-    if spec.kind == "openai":
-        from agents.llm.openai_backend import OpenAIBackend
 
-        return OpenAIBackend(spec.model, spec.base_url, name=name, **kw)
+def build_local(spec: PolicySpec) -> LLM:
+    """The ``local`` backend: a GGUF under llama.cpp's server in this process."""
+    from agents.llm.local import LocalBackend
+
+    return LocalBackend(spec.model, name=_display(spec), **spec.kwargs())
+
+
+def build_openai(spec: PolicySpec) -> LLM:
+    """The ``openai`` backend: any OpenAI-compatible endpoint."""
+    from agents.llm.openai_backend import OpenAIBackend
+
+    return OpenAIBackend(spec.model, spec.base_url, name=_display(spec), **spec.kwargs())
+
+
+def build_hf(spec: PolicySpec) -> LLM:
+    """The ``hf`` backend: transformers in this process."""
     from agents.llm.hf import HFBackend
 
-    return HFBackend(spec.model, name=name, **kw)
+    return HFBackend(spec.model, name=_display(spec), **spec.kwargs())
 
 
 def _display(spec: PolicySpec) -> str:

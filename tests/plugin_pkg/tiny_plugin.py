@@ -54,3 +54,18 @@ def register_envs() -> None:
 
 
 register_envs()  # importing the module registers too: Gymnasium's ``tiny_plugin:tiny/Echo-v0``
+
+
+class ShortestScorer:
+    """A plug-in scorer (``harness.scorers``): shorter actions score higher."""
+
+    name = "shortest"
+
+    def score(self, states: list[Any], actions: list[list[str]]) -> list[list[float]]:
+        """Minus the length of each action."""
+        return [[-float(len(a)) for a in acts] for acts in actions]
+
+
+def make_scorer() -> ShortestScorer:
+    """Entry point of the ``harness.scorers`` group."""
+    return ShortestScorer()
