@@ -5,7 +5,9 @@
 2. ReAct on KeyChest through the runner with one worker: steps/s and tokens/s per step;
 3. where a ReAct step's time goes, per step: llama.cpp prompt processing and generation (the
    server's own timings), HTTP + client (request wall time minus the server's time), the
-   chat-template request, and the rest (prompt building, parsing, grammar, runner, env).
+   chat-template request, and the rest (prompt building, parsing, grammar, runner, env);
+4. the chat template of one ReAct prompt rendered by the server (``/apply-template``, as
+   every step did before) and filled in process from the cached skeleton, alternating.
 
     python benchmarks/local_speed.py [--tokens 128] [--steps 20] [--skip-raw]
 """
@@ -61,7 +63,7 @@ class Timer:
             ("request_s", "prompt_s", "gen_s", "template_s", "calls", "template_calls",
              "prompt_tokens", "cached_tokens", "gen_tokens"), 0.0)  # fmt: skip
         create = api._client.completions.create
-        template = api._extras.apply_template
+        template = api._extras._render  # the server request (skeleton fills are not timed)
 
         def timed_create(*a: Any, **kw: Any) -> Any:
             t0 = time.perf_counter()
@@ -84,7 +86,7 @@ class Timer:
             return out
 
         api._client.completions.create = timed_create
-        api._extras.apply_template = timed_template
+        api._extras._render = timed_template
 
 
 def breakdown(steps: int) -> None:
@@ -108,13 +110,42 @@ def breakdown(steps: int) -> None:
     }
     print(
         f"per ReAct step ({m['steps']:.0f} steps, {t['calls']:.0f} completion calls, "
-        f"{t['template_calls']:.0f} template calls; per step {t['prompt_tokens'] / n:.0f} prompt "
+        f"{t['template_calls']:.0f} template requests; per step {t['prompt_tokens'] / n:.0f} prompt "
         f"tokens processed, {t['cached_tokens'] / n:.0f} reused from cache, "
         f"{t['gen_tokens'] / n:.0f} generated):"
     )
     for k, v in parts.items():
         print(f"  {k:<46} {1000 * v / n:8.1f} ms  ({100 * v / m['wall_s']:4.1f}%)")
     print(f"  {'total':<46} {1000 * m['wall_s'] / n:8.1f} ms")
+
+
+def template_cost(api: Any, repeats: int = 20) -> None:
+    """Server rendering vs in-process skeleton of the same ReAct messages, side by side."""
+    import gymnasium as gym
+
+    import envs  # noqa: F401
+    from agents.base import Step
+    from agents.react import ReActAgent
+
+    env = gym.make("harness/KeyChest-v0")
+    obs, info = env.reset(seed=0)
+    msgs = ReActAgent(policy="local").messages(Step(0, str(obs), info, (), "harness/KeyChest-v0"))
+    ex = api._extras
+    ex.apply_template(msgs)  # makes (and checks) the skeleton
+    server, local = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a = ex._render(msgs)
+        t1 = time.perf_counter()
+        b = ex.apply_template(msgs)
+        t2 = time.perf_counter()
+        server.append(t1 - t0)
+        local.append(t2 - t1)
+        assert a == b, "skeleton and server disagree"
+    print(
+        f"chat template of one ReAct prompt: server {1000 * statistics.median(server):.2f} ms, "
+        f"in process {1000 * statistics.median(local):.3f} ms (median of {repeats}, identical text)"
+    )
 
 
 def main() -> None:
@@ -134,6 +165,9 @@ def main() -> None:
     m = run("local", 1, 1, args.steps)
     show("react on KeyChest, 1 worker", m)
     breakdown(args.steps)
+    from agents.llm.spec import get_policy
+
+    template_cost(get_policy("local").api())  # type: ignore[attr-defined]
     from agents.llm.spec import close_policies
 
     close_policies()
