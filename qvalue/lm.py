@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -77,20 +78,48 @@ def base_path(base: str) -> str:
 
 
 def load_base(base: str, dtype: Any, tokenizer: bool = True) -> tuple[Any, Any]:
-    """The base causal LM (and its tokenizer, unless ``tokenizer=False``) of a base spec."""
+    """The base causal LM (and its tokenizer, unless ``tokenizer=False``) of a base spec; a
+    GGUF loads from its safetensors copy (see ``gguf_as_safetensors``)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     src, kw = base_source(base)
+    if "gguf_file" in kw:
+        src, kw = str(gguf_as_safetensors(Path(src) / kw["gguf_file"])), {"use_safetensors": True}
     tok = AutoTokenizer.from_pretrained(src, **kw) if tokenizer else None
     if tok is not None and tok.pad_token is None:
         tok.pad_token = tok.eos_token
     model = AutoModelForCausalLM.from_pretrained(src, dtype=dtype, **kw)
-    quantizer = getattr(model, "hf_quantizer", None)
-    if "gguf_file" in kw and quantizer is not None:
-        # GGUF weights are dequantised to ``dtype`` on load: drop the marks that make the
-        # Trainer refuse a plain float model as "quantized"
-        quantizer.remove_quantization_config(model)
     return model, tok
+
+
+def gguf_as_safetensors(gguf: Path) -> Path:
+    """A dir with the GGUF's weights dequantised to fp32 (safetensors), its config and its
+    tokenizer, made once under the models cache: transformers parses a GGUF's metadata
+    anew (and slowly) on every load, a safetensors dir loads in seconds."""
+    import shutil
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from envs.cache import cache_dir
+
+    st = gguf.stat()
+    out = cache_dir("models", "hf") / f"{gguf.stem}-{st.st_size}-{st.st_mtime_ns}"
+    if (out / "config.json").is_file():
+        return out
+    kw = {"gguf_file": gguf.name}
+    tok = AutoTokenizer.from_pretrained(str(gguf.parent), **kw)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), dtype=torch.float32, **kw)
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is not None:  # dequantised already: drop the "quantized" marks
+        quantizer.remove_quantization_config(model)
+    part = out.with_name(f"{out.name}.part{os.getpid()}")
+    model.save_pretrained(str(part), safe_serialization=True)
+    tok.save_pretrained(str(part))
+    try:
+        os.replace(part, out)  # config.json appears with everything else, or not at all
+    except OSError:  # another process made it first
+        shutil.rmtree(part, ignore_errors=True)
+    return out
 
 
 def pick_device(device: str = "auto") -> str:
