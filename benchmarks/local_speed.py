@@ -110,8 +110,9 @@ def breakdown(steps: int) -> None:
     }
     print(
         f"per ReAct step ({m['steps']:.0f} steps, {t['calls']:.0f} completion calls, "
-        f"{t['template_calls']:.0f} template requests; per step {t['prompt_tokens'] / n:.0f} prompt "
-        f"tokens processed, {t['cached_tokens'] / n:.0f} reused from cache, "
+        f"{t['template_calls']:.0f} template requests; per step "
+        f"{t['prompt_tokens'] / n:.0f} prompt tokens processed, "
+        f"{t['cached_tokens'] / n:.0f} reused from cache, "
         f"{t['gen_tokens'] / n:.0f} generated):"
     )
     for k, v in parts.items():
