@@ -11,7 +11,9 @@ once per model and reuses its key/value cache for all k candidates (``score_shar
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -30,7 +32,7 @@ from qvalue.text import DEFAULT_MAX_TURNS, lm_completion, lm_prompt
 class DPOSettings:
     """Hyperparameters of step-level DPO and of scoring."""
 
-    base: str = ""  # local model dir (safetensors) = the frozen reference
+    base: str = ""  # model dir (safetensors), .gguf file or "local" = the frozen reference
     beta: float = 0.1
     lr: float = 5e-5
     epochs: int = 1
@@ -42,6 +44,82 @@ class DPOSettings:
     lora_r: int = 8
     reduction: str = "mean"  # or "sum"
     seed: int = 0
+
+
+LOCAL_BASE = "local"
+
+
+def base_source(base: str) -> tuple[str, dict[str, Any]]:
+    """``(dir, from_pretrained kwargs)`` of a base spec: a model dir (safetensors), a ``.gguf``
+    file, or ``local`` / ``local:PATH`` (the GGUF the ``local`` policy runs, found the same way;
+    transformers dequantises it with the ``gguf`` package)."""
+    if base == LOCAL_BASE or base.startswith(LOCAL_BASE + ":"):
+        from agents.llm.local import resolve_model
+
+        gguf = resolve_model(base.partition(":")[2])
+        return str(gguf.parent), {"gguf_file": gguf.name}
+    path = Path(base).expanduser() if base else None
+    if path is not None and path.suffix == ".gguf":
+        if not path.is_file():
+            raise FileNotFoundError(f"the base model {base!r} is missing")
+        return str(path.parent), {"gguf_file": path.name}
+    if path is None or not path.is_dir():
+        raise ValueError(
+            f"--base must be a local model directory, a .gguf file or 'local' (the local "
+            f"policy's SmolLM2), got {base!r}"
+        )
+    return str(path), {"use_safetensors": True}
+
+
+def base_path(base: str) -> str:
+    """The file or dir a base spec resolves to (for the card)."""
+    src, kw = base_source(base)
+    return str(Path(src) / kw["gguf_file"]) if "gguf_file" in kw else src
+
+
+def load_base(base: str, dtype: Any, tokenizer: bool = True) -> tuple[Any, Any]:
+    """The base causal LM (and its tokenizer, unless ``tokenizer=False``) of a base spec; a
+    GGUF loads from its safetensors copy (see ``gguf_as_safetensors``)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    src, kw = base_source(base)
+    if "gguf_file" in kw:
+        src, kw = str(gguf_as_safetensors(Path(src) / kw["gguf_file"])), {"use_safetensors": True}
+    tok = AutoTokenizer.from_pretrained(src, **kw) if tokenizer else None
+    if tok is not None and tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    model = AutoModelForCausalLM.from_pretrained(src, dtype=dtype, **kw)
+    return model, tok
+
+
+def gguf_as_safetensors(gguf: Path) -> Path:
+    """A dir with the GGUF's weights dequantised to fp32 (safetensors), its config and its
+    tokenizer, made once under the models cache: transformers parses a GGUF's metadata
+    anew (and slowly) on every load, a safetensors dir loads in seconds."""
+    import shutil
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from envs.cache import cache_dir
+
+    st = gguf.stat()
+    out = cache_dir("models", "hf") / f"{gguf.stem}-{st.st_size}-{st.st_mtime_ns}"
+    if (out / "config.json").is_file():
+        return out
+    kw = {"gguf_file": gguf.name}
+    tok = AutoTokenizer.from_pretrained(str(gguf.parent), **kw)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), dtype=torch.float32, **kw)
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is not None:  # dequantised already: drop the "quantized" marks
+        quantizer.remove_quantization_config(model)
+    part = out.with_name(f"{out.name}.part{os.getpid()}")
+    model.save_pretrained(str(part), safe_serialization=True)
+    tok.save_pretrained(str(part))
+    try:
+        os.replace(part, out)  # config.json appears with everything else, or not at all
+    except OSError:  # another process made it first
+        shutil.rmtree(part, ignore_errors=True)
+    return out
 
 
 def pick_device(device: str = "auto") -> str:
@@ -61,23 +139,20 @@ def train(
     out: Path,
     device: str = "auto",
     log: Callable[[str], None] = print,
-) -> dict[str, Any]:
-    """Step-level DPO of ``cfg.base`` on the pairs; saves the policy (or adapter) to ``out``."""
+) -> tuple[dict[str, Any], DPOScorer]:
+    """Step-level DPO of ``cfg.base`` on the pairs; saves the policy (or adapter) to ``out``;
+    returns training stats and a scorer over the trained model in memory."""
     from datasets import Dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import DPOConfig, DPOTrainer
 
     if not train_pairs:
         raise ValueError("no training pairs: collect more trees or lower --margin")
-    if not cfg.base or not Path(cfg.base).is_dir():
-        raise ValueError(f"--base must be a local model directory, got {cfg.base!r}")
+    base_source(cfg.base)  # a clear error before anything loads
     device = pick_device(device)
     bf16 = _bf16(device)
     dtype = torch.bfloat16 if bf16 else torch.float32
-    tok = AutoTokenizer.from_pretrained(cfg.base)
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
-    model = AutoModelForCausalLM.from_pretrained(cfg.base, dtype=dtype, use_safetensors=True)
+    t_load = time.perf_counter()
+    model, tok = load_base(cfg.base, dtype)
     ref = None
     peft_config = None
     if cfg.lora:
@@ -85,7 +160,8 @@ def train(
 
         peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=2 * cfg.lora_r, task_type="CAUSAL_LM")
     else:
-        ref = AutoModelForCausalLM.from_pretrained(cfg.base, dtype=dtype, use_safetensors=True)
+        ref = load_base(cfg.base, dtype, tokenizer=False)[0]
+    load_s = time.perf_counter() - t_load
     rows = [
         {
             "prompt": lm_prompt(p.state(), cfg.max_turns),
@@ -131,8 +207,13 @@ def train(
     trained: Any = trainer.model
     trained.save_pretrained(str(out), safe_serialization=True)
     tok.save_pretrained(str(out))
-    return {"steps": len(losses), "train_time_s": round(wall, 2), "losses": losses,
-            "device": device, "bf16": bf16}  # fmt: skip
+    with contextlib.suppress(OSError):
+        (out / "trainer").rmdir()  # only when empty (save_strategy="no")
+    stats = {"steps": len(losses), "train_time_s": round(wall, 2), "losses": losses,
+             "device": device, "bf16": bf16, "load_time_s": round(load_s, 2)}  # fmt: skip
+    # the trained weights as saved (fp32 on CPU, bf16 on CUDA either way): no reload needed
+    scorer = DPOScorer(trained, None if cfg.lora else trainer.ref_model, tok, cfg, device=device)
+    return stats, scorer
 
 
 class DPOScorer:
@@ -185,7 +266,7 @@ class DPOScorer:
         return out
 
     def score_naive(self, prompt: str, actions: Sequence[str]) -> list[float]:
-        """One full forward per candidate and model (the baseline)."""
+        """One forward over the whole sequence per candidate and model (the baseline)."""
         fulls, starts = self.tokenize(prompt, actions)
         pol, ref = (
             [
@@ -197,15 +278,23 @@ class DPOScorer:
         return self._q(pol, ref)
 
     def score_shared(self, prompt: str, actions: Sequence[str]) -> list[float]:
-        """Prompt prefix once per model, then all candidates in one batch over its cache."""
+        """The prompt prefix once, then all candidates in one batch over its cache. With LoRA
+        the policy and the reference (adapter off) share each pass as a mixed-adapter batch
+        (same base weights); with a separate reference model, one prefix pass per model."""
         if not actions:
             return []
         fulls, starts = self.tokenize(prompt, actions)
         pad = int(self.tok.pad_token_id if self.tok.pad_token_id is not None else 0)
-        pol, ref = (
-            _shared_logprobs(m, fulls, starts, self.device, ctx(), pad)
-            for m, ctx in self._model_contexts()
-        )
+        if self.ref is None:
+            adapter = str(getattr(self.policy, "active_adapter", "default"))
+            pol, ref = _shared_logprobs(
+                self.policy, fulls, starts, self.device, nullcontext(), pad, (adapter, BASE)
+            )
+        else:
+            pol, ref = (
+                _shared_logprobs(m, fulls, starts, self.device, ctx(), pad)[0]
+                for m, ctx in self._model_contexts()
+            )
         return self._q(pol, ref)
 
     def _model_contexts(self) -> list[tuple[Any, Callable[[], Any]]]:
@@ -214,6 +303,9 @@ class DPOScorer:
         if self.ref is None:
             return [(self.policy, nullcontext), (self.policy, self.policy.disable_adapter)]
         return [(self.policy, nullcontext), (self.ref, nullcontext)]
+
+
+BASE = "__base__"  # peft's name for "no adapter" in a mixed-adapter batch
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -226,26 +318,41 @@ def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
 
 
 def _full_logprobs(model: Any, full: list[int], start: int, device: str, ctx: Any) -> torch.Tensor:
-    """Log-probs of ``full[start:]`` from one forward over the whole sequence."""
+    """Log-probs of ``full[start:]`` from one forward over the whole sequence (the LM head
+    only over the positions that predict them)."""
+    keep = len(full) - start + 1  # logits of positions start-1 .. len-1
     with torch.inference_mode(), ctx:
         ids = torch.tensor([full], device=device)
-        logits = model(input_ids=ids).logits[0].float()
-    logp = torch.log_softmax(logits[start - 1 : len(full) - 1], dim=-1)
+        logits = model(input_ids=ids, logits_to_keep=keep).logits[0, :-1].float()
+    logp = torch.log_softmax(logits, dim=-1)
     target = ids[0, start:]
     return logp.gather(-1, target.unsqueeze(-1)).squeeze(-1).cpu()
 
 
 def _shared_logprobs(
-    model: Any, fulls: list[list[int]], starts: list[int], device: str, ctx: Any, pad: int
-) -> list[torch.Tensor]:
-    """Log-probs of each ``fulls[i][starts[i]:]``: the shared prefix ``fulls[0][:m-1]`` (m =
-    min start) runs once; its cache is repeated for a right-padded batch of the rests."""
+    model: Any,
+    fulls: list[list[int]],
+    starts: list[int],
+    device: str,
+    ctx: Any,
+    pad: int,
+    adapters: Sequence[str] = (),
+) -> list[list[torch.Tensor]]:
+    """Log-probs of each ``fulls[i][starts[i]:]``, one list per entry of ``adapters`` (peft
+    adapter names, ``__base__`` = adapter off, run as one mixed batch; empty: the model as
+    is). The shared prefix ``fulls[0][:m-1]`` (m = min start) runs once per copy, without
+    the LM head; its cache is repeated for a right-padded batch of the rests."""
+    copies = list(adapters) or [""]
     m = min(starts)
     if m < 2:
         return [
-            _full_logprobs(model, f, s, device, ctx) for f, s in zip(fulls, starts, strict=True)
+            [
+                _full_logprobs(model, f, s, device, _adapter_ctx(model, a, ctx))
+                for f, s in zip(fulls, starts, strict=True)
+            ]
+            for a in copies
         ]
-    k = len(fulls)
+    k, c = len(fulls), len(copies)
     rests = [f[m - 1 :] for f in fulls]
     width = max(len(r) for r in rests)
     ids = torch.full((k, width), pad, dtype=torch.long, device=device)
@@ -254,23 +361,39 @@ def _shared_logprobs(
     for i, r in enumerate(rests):
         ids[i, : len(r)] = torch.tensor(r, device=device)
         mask[i, m - 1 : m - 1 + len(r)] = 1
+    pre_kw: dict[str, Any] = {"adapter_names": copies} if adapters else {}
+    kw: dict[str, Any] = (
+        {"adapter_names": [a for a in copies for _ in range(k)]} if adapters else {}
+    )
     with torch.inference_mode(), ctx:
-        prefix = torch.tensor([fulls[0][: m - 1]], device=device)
-        first = model(input_ids=prefix, use_cache=True)
+        prefix = torch.tensor([fulls[0][: m - 1]], device=device).expand(c, -1)
+        first = model(input_ids=prefix, use_cache=True, logits_to_keep=1, **pre_kw)
         cache = first["cache"] if "cache" in first else first["past_key_values"]
-        cache.batch_repeat_interleave(k)
-        key = (
-            "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
-        )
-        logits = model(input_ids=ids, attention_mask=mask, **{key: cache}).logits.float()
-    out = []
-    for i, (full, start) in enumerate(zip(fulls, starts, strict=True)):
-        # logits[i, j] predicts full[m + j]; the action's tokens are full[start:]
-        rows = logits[i, start - m : len(full) - m]
-        logp = torch.log_softmax(rows, dim=-1)
-        target = torch.tensor(full[start:], device=device)
-        out.append(logp.gather(-1, target.unsqueeze(-1)).squeeze(-1).cpu())
+        cache.batch_repeat_interleave(k)  # rows: copy 0 x k, copy 1 x k, ...
+        kw[_cache_arg(model)] = cache
+        logits = model(input_ids=ids.repeat(c, 1), attention_mask=mask.repeat(c, 1), **kw).logits
+    out: list[list[torch.Tensor]] = []
+    for j in range(c):
+        rows_out = []
+        for i, (full, start) in enumerate(zip(fulls, starts, strict=True)):
+            # logits[j*k + i, t] predicts full[m + t]; the action's tokens are full[start:]
+            rows = logits[j * k + i, start - m : len(full) - m].float()
+            logp = torch.log_softmax(rows, dim=-1)
+            target = torch.tensor(full[start:], device=device)
+            rows_out.append(logp.gather(-1, target.unsqueeze(-1)).squeeze(-1).cpu())
+        out.append(rows_out)
     return out
+
+
+def _cache_arg(model: Any) -> str:
+    """The forward argument that takes a key/value cache (``cache`` in newer transformers)."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
+
+
+def _adapter_ctx(model: Any, adapter: str, ctx: Any) -> Any:
+    """``ctx``, or the adapter switched off for ``__base__``."""
+    return model.disable_adapter() if adapter == BASE else ctx
 
 
 def load(path: Path, card: dict[str, Any], device: str = "auto", name: str = "q") -> DPOScorer:
@@ -281,14 +404,16 @@ def load(path: Path, card: dict[str, Any], device: str = "auto", name: str = "q"
     cfg = DPOSettings(**{k: v for k, v in card["hyperparameters"].items() if k in fields})
     device = pick_device(device)
     dtype = torch.bfloat16 if _bf16(device) else torch.float32
-    if not Path(cfg.base).is_dir():
+    try:
+        base_source(cfg.base)
+    except (ValueError, FileNotFoundError):
         raise FileNotFoundError(
             f"the reference model {cfg.base!r} named in {path}/card.json is missing"
-        )
+        ) from None
     tok = AutoTokenizer.from_pretrained(str(path))
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
-    base: Any = AutoModelForCausalLM.from_pretrained(cfg.base, dtype=dtype, use_safetensors=True)
+    base: Any = load_base(cfg.base, dtype, tokenizer=False)[0]
     if cfg.lora:
         from peft import PeftModel
 
@@ -299,12 +424,25 @@ def load(path: Path, card: dict[str, Any], device: str = "auto", name: str = "q"
 
 
 def pair_accuracy(scorer: DPOScorer, pairs: Sequence[Pair]) -> float | None:
-    """Fraction of pairs whose chosen action gets the higher Q (ties: half)."""
+    """Fraction of pairs whose chosen action gets the higher Q (ties: half); pairs from the
+    same state are scored in one call (one prefix pass for all their actions)."""
     if not pairs:
         return None
+    by_state: dict[str, tuple[State, list[str]]] = {}
+    for p in pairs:
+        st = p.state()
+        key = lm_prompt(st, scorer.cfg.max_turns)
+        acts = by_state.setdefault(key, (st, []))[1]
+        acts.extend(a for a in (p.chosen, p.rejected) if a not in acts)
+    q = {
+        (key, a): v
+        for key, (st, acts) in by_state.items()
+        for a, v in zip(acts, scorer.score([st], [acts])[0], strict=True)
+    }
     hits = 0.0
     for p in pairs:
-        qc, qr = scorer.score([p.state()], [[p.chosen, p.rejected]])[0]
+        key = lm_prompt(p.state(), scorer.cfg.max_turns)
+        qc, qr = q[key, p.chosen], q[key, p.rejected]
         hits += 1.0 if qc > qr else 0.5 if qc == qr else 0.0
     return hits / len(pairs)
 

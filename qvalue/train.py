@@ -39,7 +39,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     g.add_argument("--head-lr", type=float, default=1e-3)
     g.add_argument("--save-dtype", choices=["float32", "float16"], default="float32")
     g = p.add_argument_group("lm-dpo")
-    g.add_argument("--base", default="", help="local causal-LM dir (the frozen reference)")
+    g.add_argument(
+        "--base",
+        default="",
+        help="the frozen reference: a causal-LM dir, a .gguf file, or 'local' (the local "
+        "policy's SmolLM2-135M-Instruct GGUF; needs the gguf package)",
+    )
     g.add_argument("--beta", type=float, default=0.1)
     g.add_argument("--lora", action="store_true", help="train a LoRA adapter (peft)")
     g.add_argument("--lora-r", type=int, default=8)
@@ -49,6 +54,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def _split(pairs: Sequence[Pair]) -> tuple[list[Pair], list[Pair]]:
     return [p for p in pairs if p.split == TRAIN], [p for p in pairs if p.split == HELDOUT]
+
+
+def _base_spec(base: str) -> str:
+    """``local`` / ``local:...`` as given (resolved again where the model loads), paths absolute."""
+    if not base or base == "local" or base.startswith("local:"):
+        return base
+    return str(Path(base).expanduser().resolve())
 
 
 def train_model(ns: argparse.Namespace) -> dict[str, Any]:
@@ -90,7 +102,7 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
         from qvalue import lm
 
         dpo = lm.DPOSettings(
-            base=str(Path(ns.base).resolve()) if ns.base else "",
+            base=_base_spec(ns.base),
             beta=ns.beta,
             lr=ns.lr or 5e-5,
             epochs=ns.epochs,
@@ -103,11 +115,18 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
             reduction=ns.reduction,
             seed=ns.seed,
         )
-        stats = lm.train(train, dpo, out, device=ns.device, log=log)
+        stats, dpo_scorer = lm.train(train, dpo, out, device=ns.device, log=log)
         hyper = lm.settings_dict(dpo)
-        dpo_scorer = lm.load(out, {"hyperparameters": hyper}, device=ns.device)
+        t_eval = time.perf_counter()
         acc = lm.pair_accuracy(dpo_scorer, heldout)
-        extra = {"base": {"path": dpo.base}, "device": stats["device"], "bf16": stats["bf16"]}
+        stats["heldout_eval_s"] = round(time.perf_counter() - t_eval, 2)
+        base_card = {"spec": dpo.base, "path": lm.base_path(dpo.base)}
+        extra = {"base": base_card, "device": stats["device"], "bf16": stats["bf16"],
+                 "base_load_time_s": stats["load_time_s"],
+                 "heldout_eval_s": stats["heldout_eval_s"]}  # fmt: skip
+        extra["saved_mb"] = round(
+            sum(f.stat().st_size for f in out.iterdir() if f.is_file()) / 2**20, 2
+        )
     losses = stats["losses"]
     window = max(1, min(10, len(losses) // 4))  # loss_first / loss_last: means over this many steps
     card = write_card(

@@ -81,3 +81,38 @@ def test_retrier_retries_then_gives_up() -> None:
 
     with pytest.raises(RuntimeError, match="3: down"):
         r.call(always, lambda e, n: RuntimeError(f"{n}: {e}"))
+
+
+def test_chat_template_skeleton_fills_in_process_only_when_it_matches_the_server() -> None:
+    from agents.llm.llamacpp import LlamaCppExtras
+
+    class Fake(LlamaCppExtras):
+        def __init__(self, trim: bool) -> None:
+            super().__init__("http://x", {}, 1.0)
+            self.trim, self.calls = trim, 0
+
+        def _post(self, path: str, body: dict) -> dict:
+            self.calls += 1
+            out = "".join(
+                f"<|im_start|>{m['role']}\n{m['content'].upper() if self.trim else m['content']}"
+                "<|im_end|>\n"
+                for m in body["messages"]
+            )
+            return {"prompt": out + "<|im_start|>assistant\n"}
+
+    def msgs(user: str) -> list[dict[str, str]]:
+        return [{"role": "system", "content": "Be brief."}, {"role": "user", "content": user}]
+
+    ex = Fake(trim=False)
+    first = ex.apply_template(msgs("Task: a"))
+    assert ex.calls == 2  # the real rendering and the skeleton
+    assert ex.apply_template(msgs("Task: b\nObs: {x} 0 1")) == Fake(False)._render(
+        msgs("Task: b\nObs: {x} 0 1")
+    )
+    assert ex.calls == 2 and first.startswith("<|im_start|>system\nBe brief.")
+    ex.apply_template(msgs("ends with a space "))  # could be trimmed: the server renders it
+    assert ex.calls == 3
+    odd = Fake(trim=True)  # a template that changes contents: never filled in process
+    for u in ("a", "b", "c"):
+        assert odd.apply_template(msgs(u)) == Fake(True)._render(msgs(u))
+    assert odd.calls == 4

@@ -128,3 +128,43 @@ def test_missing_pairs_and_base_are_clear_errors(tmp_path: Path, pairs_file: Pat
     argv = ["--pairs", str(pairs_file), "--kind", "lm-dpo", "--out", str(tmp_path / "m")]
     assert main(argv) == 2
     assert "--base" in capsys.readouterr().err
+
+
+@pytest.mark.model
+def test_lm_dpo_lora_on_the_local_gguf_round_trips(tmp_path: Path) -> None:
+    """A few LoRA DPO steps on SmolLM2 from the local policy's GGUF: a small adapter that
+    reloads to the same Q values; with the adapter off, policy = reference and Q is 0."""
+    pytest.importorskip("gguf")
+    from qvalue import lm
+    from qvalue.base import State
+    from qvalue.models import load_scorer, write_card
+    from qvalue.text import lm_prompt
+
+    pairs = toy_pairs()
+    train = [p for p in pairs if p.split == TRAIN][:6]
+    cfg = lm.DPOSettings(base="local", lr=1e-3, max_steps=2, batch_size=2, max_length=128,
+                         lora=True, lora_r=4)  # fmt: skip
+    out = tmp_path / "adapter"
+    stats, trained = lm.train(train, cfg, out, device="cpu", log=lambda s: None)
+    assert stats["steps"] == 2 and all(x == x for x in stats["losses"])
+    saved = sorted(p.name for p in out.iterdir())
+    assert "adapter_model.safetensors" in saved and not [n for n in saved if n.endswith(".bin")]
+    assert sum((out / n).stat().st_size for n in saved) < 20 * 2**20
+    write_card(out, {"kind": "lm-dpo", "hyperparameters": lm.settings_dict(cfg)})
+
+    states = [State("get through", (), f"Room {r}. It is {w} here.") for r, w in
+              ((90, "dark"), (91, "bright"))]  # fmt: skip
+    acts = [["light lamp", "read book", "look around the room"]] * 2
+    before = trained.score(states, acts)
+    assert any(q != 0.0 for row in before for q in row)  # two steps moved the adapter
+    reloaded = load_scorer(str(out), device="cpu")
+    assert isinstance(reloaded, lm.DPOScorer)
+    after = reloaded.score(states, acts)
+    assert max(abs(a - b) for ra, rb in zip(before, after, strict=True)
+               for a, b in zip(ra, rb, strict=True)) < 1e-6  # fmt: skip
+    prompt = lm_prompt(states[0])
+    naive = reloaded.score_naive(prompt, acts[0])
+    assert max(abs(a - b) for a, b in zip(naive, after[0], strict=True)) < 1e-4
+    with reloaded.policy.disable_adapter():
+        off = reloaded.score(states, acts)
+    assert off == [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]

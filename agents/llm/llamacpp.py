@@ -27,6 +27,7 @@ class LlamaCppExtras:
         self._headers = headers
         self.timeout_s = timeout_s
         self._http = cancellable_http_client(timeout_s)  # a timed-out step can abort a call
+        self._skeletons: dict[tuple[str, ...], str] = {}  # roles -> template ("" = don't fill)
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         import httpx
@@ -63,7 +64,30 @@ class LlamaCppExtras:
         return [int(t["id"]) if isinstance(t, dict) else int(t) for t in data.get("tokens", [])]
 
     def apply_template(self, messages: Sequence[dict[str, str]]) -> str:
-        """The model's chat template applied to ``messages``, ending with the assistant header."""
+        """The model's chat template applied to ``messages``, ending with the assistant header.
+
+        Once per sequence of roles the server renders placeholder contents; later calls fill
+        that skeleton in this process (one HTTP round trip less per ReAct step). The skeleton
+        is used only after it reproduced the server's own rendering of a real call, and never
+        for contents that hold a placeholder or start or end with whitespace (templates that
+        trim would differ there); otherwise the server renders every call."""
+        roles = tuple(str(m.get("role", "")) for m in messages)
+        contents = [str(m.get("content", "")) for m in messages]
+        skeleton = self._skeletons.get(roles)
+        fillable = all(c == c.strip() and _HOLE not in c for c in contents)
+        if fillable and skeleton:
+            return _fill(skeleton, contents)
+        prompt = self._render(messages)
+        if fillable and skeleton is None:
+            holes = [{"role": r, "content": f"{_HOLE}{i}{_HOLE}"} for i, r in enumerate(roles)]
+            made = self._render(holes)
+            ok = made.count(_HOLE) == 2 * len(roles) and all(
+                made.count(f"{_HOLE}{i}{_HOLE}") == 1 for i in range(len(roles))
+            )
+            self._skeletons[roles] = made if ok and _fill(made, contents) == prompt else ""
+        return prompt
+
+    def _render(self, messages: Sequence[dict[str, str]]) -> str:
         prompt = self._post("/apply-template", {"messages": list(messages)}).get("prompt")
         if not isinstance(prompt, str):
             raise LlamaCppError("/apply-template: no prompt in the answer")
@@ -77,6 +101,16 @@ class LlamaCppExtras:
         if full[: len(p_ids)] == list(p_ids):
             return full[len(p_ids) :]
         return self.tokenize(continuation, special=False)
+
+
+_HOLE = "\x00"
+
+
+def _fill(skeleton: str, contents: Sequence[str]) -> str:
+    """``skeleton`` with placeholder ``i`` replaced by ``contents[i]`` (one pass, so contents
+    are never searched for placeholders)."""
+    parts = skeleton.split(_HOLE)  # text, index, text, index, ..., text
+    return "".join(contents[int(x)] if i % 2 else x for i, x in enumerate(parts))
 
 
 def token_grammar(ids: Sequence[int]) -> str:
