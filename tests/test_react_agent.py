@@ -223,7 +223,7 @@ def test_every_prompt_file_parses() -> None:
         ps = read_prompt(f)
         assert ps.instructions
         if f.stem != "default":
-            assert ps.prefixes and "Action:" in ps.example and "Thought:" in ps.example
+            assert "Action:" in ps.example and "Thought:" in ps.example
 
 
 @pytest.mark.parametrize(
@@ -231,14 +231,38 @@ def test_every_prompt_file_parses() -> None:
     [
         ("harness/KeyChest-v0", "keychest"),
         ("harness/TextWorld-Cooking-v0", "textworld"),
-        ("harness/ALFWorld-Synth-v0", "alfworld"),
+        ("harness/ALFWorldGen-v0", "alfworld"),
         ("harness/WebShop-v0", "webshop"),
-        ("harness/HotPotQA-Synth-v0", "hotpotqa"),
-        ("CartPole-v1", "default"),
+        ("harness/HotPotQASynth-v1", "hotpotqa"),
+        ("CartPole-v1", "default"),  # registered elsewhere, declares no family
+        ("harness/HotPotQA-Synth-v0", "default"),  # not registered: no family, not a guess
     ],
 )
-def test_prompt_family_by_prefix(env_id: str, name: str) -> None:
+def test_prompt_file_by_declared_family(env_id: str, name: str) -> None:
     assert prompt_for(env_id).name == name
+
+
+def test_a_plug_in_env_class_declares_its_family(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An env registered outside the table names its family with ``env_family``; the prompt
+    and rubric templates follow it, whatever its id says."""
+    import gymnasium as gym
+
+    from envs.registration import env_family
+    from qvalue.rubric_templates import family_of
+    from tests.fakes import FakeCountEnv
+
+    class ShopLike(FakeCountEnv):
+        env_family = "webshop"
+
+    monkeypatch.setitem(
+        gym.registry,
+        "test/Plain-v0",
+        gym.envs.registration.EnvSpec("test/Plain-v0", entry_point=ShopLike),
+    )
+    assert (
+        env_family("test/Plain-v0") == "webshop" and prompt_for("test/Plain-v0").name == "webshop"
+    )
+    assert family_of("test/Plain-v0") == "webshop"
 
 
 def test_user_prompt_file(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """ReAct prompt files, one per env family: ``<family>.toml`` in this directory.
 
-Each file holds ``prefixes`` (env ids starting with any of them use the file),
-``instructions`` (the system text), ``example`` (a worked transcript in
+A file is named after the env family it serves (the ``family`` an env declares where it is
+registered, see ``envs.registration.env_family``). Each holds ``instructions`` (the system
+text), ``example`` (a worked transcript in
 ``Task/Observation/Thought/Action`` lines) and optionally ``action_gbnf`` (a GBNF grammar
 for one action, used to constrain llama.cpp policies when the env lists no admissible
 actions). ``default.toml`` serves every other env. Edit freely; a user file can be given
@@ -26,7 +27,6 @@ class PromptSet:
     """The prompt material of one env family."""
 
     name: str
-    prefixes: tuple[str, ...]
     instructions: str
     example: str
     action_gbnf: str = ""
@@ -45,7 +45,6 @@ def read_prompt(path: str | Path) -> PromptSet:
         raise PromptFileError(f"prompt file {str(p)!r} needs an 'instructions' string")
     return PromptSet(
         name=p.stem,
-        prefixes=tuple(str(x) for x in data.get("prefixes", [])),
         instructions=data["instructions"].strip(),
         example=str(data.get("example", "")).strip(),
         action_gbnf=str(data.get("action_gbnf", "")).strip(),
@@ -53,12 +52,8 @@ def read_prompt(path: str | Path) -> PromptSet:
 
 
 def prompt_for(env_id: str, directory: str | Path = HERE) -> PromptSet:
-    """The prompt file whose longest prefix matches ``env_id`` (else ``default.toml``)."""
-    best: PromptSet | None = None
-    best_len = -1
-    for f in sorted(Path(directory).glob("*.toml")):
-        ps = read_prompt(f)
-        for pre in ps.prefixes:
-            if env_id.startswith(pre) and len(pre) > best_len:
-                best, best_len = ps, len(pre)
-    return best or read_prompt(Path(directory) / "default.toml")
+    """The prompt file of the env's declared family, ``<family>.toml`` (else ``default.toml``)."""
+    from envs.registration import env_family
+
+    path = Path(directory) / f"{env_family(env_id)}.toml"
+    return read_prompt(path if path.exists() else Path(directory) / "default.toml")
