@@ -31,6 +31,16 @@ AGENTS.register(
     "k admissible actions reranked by a Q model (default: the bundled KeyChest MiniLM)",
 )
 AGENTS.register(
+    "react-rank",
+    "qvalue.rerank:make_react_rank",
+    "control for react-q: the same k ReAct candidates, the proposer's own top (no model)",
+)
+AGENTS.register(
+    "finish-first",
+    "qvalue.rerank:make_finish_first",
+    "control for react-q: the same k candidates, a finish[...]/Buy Now one when offered",
+)
+AGENTS.register(
     "react-rubric",
     "qvalue.rubric_agent:make_react_rubric",
     "ReAct proposer + rubric scorer (template checks, or generator/judge models), argmax",

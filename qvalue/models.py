@@ -26,7 +26,10 @@ KINDS = ("encoder", "lm-dpo")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 SCORERS: Registry[Any] = Registry("scorer", "harness.scorers")
-"""Scorers by name (plug-ins); model dirs, ``bundled:NAME`` and ``module:factory`` need none."""
+"""Scorers by name: the model-free baselines and plug-ins; model dirs, ``bundled:NAME`` and
+``module:factory`` need no entry."""
+SCORERS.register("proposer-order", "qvalue.baselines:ProposerOrder", "the proposer's own top")
+SCORERS.register("finish-first", "qvalue.baselines:FinishFirst", "a terminal candidate first")
 
 
 def write_card(out: Path, card: dict[str, Any]) -> dict[str, Any]:

@@ -100,6 +100,20 @@ def make_react_q(
     return QRerankAgent(prop, q, k=int(k))
 
 
+def make_react_rank(
+    proposer: str = "react", k: int = 5, policy: str = "", seed: int = 0, **proposer_options: Any
+) -> QRerankAgent:
+    """``react-rank``: react-q's proposer and k, choosing by the proposer's own ranking."""
+    return make_react_q(proposer, k, "proposer-order", policy, "cpu", seed, **proposer_options)
+
+
+def make_finish_first(
+    proposer: str = "react", k: int = 5, policy: str = "", seed: int = 0, **proposer_options: Any
+) -> QRerankAgent:
+    """``finish-first``: react-q's proposer and k, taking a terminal candidate when offered."""
+    return make_react_q(proposer, k, "finish-first", policy, "cpu", seed, **proposer_options)
+
+
 def make_admissible_q(
     k: int = 3, scorer: str = BUNDLED_DEFAULT, device: str = "cpu", seed: int = 0
 ) -> QRerankAgent:

@@ -142,3 +142,33 @@ def test_rerank_records_the_chosen_thought_and_falls_back_to_the_proposer() -> N
     assert (d.action, d.thought) == ("c", "why c")  # not the first candidate's thought
     d = agent.act(Step(1, "o", {"task": "t", "admissible_actions": []}, ()))
     assert (d.action, d.thought, d.meta["fallback"]) == ("inventory", "alone", "proposer.act")
+
+
+@pytest.mark.parametrize(
+    ("admissible", "rank", "finish"),
+    [
+        (["search[x]", "finish[yes]", "lookup[y]"], "search[x]", "finish[yes]"),
+        (
+            ["click[item]", "click[ Buy  Now ]", "click[back to search]"],
+            "click[item]",
+            "click[ Buy  Now ]",
+        ),
+        (["go north", "take key"], "go north", "go north"),  # no terminal offered: the top
+    ],
+)
+def test_control_agents_keep_react_qs_candidates_and_choose_without_a_model(
+    admissible: list[str], rank: str, finish: str
+) -> None:
+    """react-rank takes the proposer's top; finish-first a terminal candidate when offered,
+    else the top; both see exactly the proposer's k candidates and record them."""
+    from qvalue.rerank import make_finish_first, make_react_rank
+
+    fake = "tests.fakes_qvalue:FakeProposingAgent"
+    step = Step(0, "o", {"task": "t", "admissible_actions": admissible}, ())
+    for make, expected, scorer in (
+        (make_react_rank, rank, "proposer-order"),
+        (make_finish_first, finish, "finish-first"),
+    ):
+        d = make(proposer=fake, k=3).act(step)
+        assert d.action == expected and [c.action for c in d.candidates] == admissible[:3]
+        assert d.meta["scorer"] == scorer and all(scorer in c.scores for c in d.candidates)
