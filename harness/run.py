@@ -218,6 +218,30 @@ class _Bar:
             self.bar.close()
 
 
+LIFT_PAIRS = (("react", "react-q"),)
+"""(base, guided) agent pairs whose paired difference a run prints at its end."""
+
+
+def print_lift(result: api.RunResult) -> None:
+    """For each env where a pair of ``LIFT_PAIRS`` played the same seeds: guided − base in
+    success and reward, paired bootstrap 95% intervals and McNemar's p (success)."""
+    from qvalue.pipeline import compare
+
+    agents = set(result.plan.config.agents)
+    for base, guided in LIFT_PAIRS:
+        if not {base, guided} <= agents:
+            continue
+        rows = compare(list(result.records), base, guided, list(result.plan.config.envs))
+        for r in (r for r in rows if r["seeds"]):
+            print(
+                f"[lift] {r['env_id']}: {guided} - {base} over {r['seeds']} paired seeds: "
+                f"success {r['success_diff']:+.3f} [{r['success_ci_low']:+.3f}, "
+                f"{r['success_ci_high']:+.3f}] (McNemar p={r['success_p_mcnemar']:.3f}), "
+                f"reward {r['total_reward_diff']:+.3f} [{r['total_reward_ci_low']:+.3f}, "
+                f"{r['total_reward_ci_high']:+.3f}]"
+            )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the exit code."""
     ns = parse_args(argv)
@@ -240,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             bar.close()
         out = result.run_dir
         print(format_table(result.leaderboard))
+        print_lift(result)
         print(
             f"[run] wrote {out / 'episodes.csv'} and {out / 'leaderboard.csv'} "
             f"in {time.perf_counter() - t0:.1f}s",

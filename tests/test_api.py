@@ -4,6 +4,7 @@ results and raises typed errors."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,31 @@ def test_errors_are_typed_input_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="temprature"):
         evaluate(_cfg(tmp_path, agent_options={"random": {"temprature": 0.3}}))
     assert not (tmp_path / "run").exists()  # nothing written before the settings were checked
+
+
+def test_a_run_with_react_and_react_q_ends_with_their_paired_difference(capsys) -> None:
+    """``harness.run`` prints react-q − react per env over the shared seeds, with intervals."""
+    import pandas as pd
+
+    from harness.api import RunPlan
+    from harness.records import EpisodeRecord
+    from harness.run import print_lift
+
+    def rec(agent: str, seed: int, won: bool) -> EpisodeRecord:
+        return EpisodeRecord(KEYCHEST, agent, seed, f"t{seed}", "test", won, float(won), 3, 0,
+                             0, 0, 0.1)  # fmt: skip
+
+    records = [rec("react", s, False) for s in range(6)] + [
+        rec("react-q", s, s < 4) for s in range(6)
+    ]
+    cfg = RunConfig(envs=(KEYCHEST,), agents=("react", "react-q"), episodes=6)
+    result = RunResult(Path("x"), tuple(records), pd.DataFrame(), pd.DataFrame(),
+                       RunPlan(cfg, {KEYCHEST: 6}))  # fmt: skip
+    print_lift(result)
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(
+        f"[lift] {KEYCHEST}: react-q - react over 6 paired seeds: success +0.667"
+    )
+    assert "McNemar p=0.125" in line  # 4 discordant seeds, all for react-q: 2 / 2**4
+    print_lift(replace(result, plan=RunPlan(replace(cfg, agents=("react",)), {KEYCHEST: 6})))
+    assert capsys.readouterr().out == ""  # no react-q in the run: nothing to compare
