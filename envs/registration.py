@@ -5,7 +5,6 @@ plus plug-in envs from installed packages (entry-point group ``harness.envs``, l
 from __future__ import annotations
 
 import functools
-import importlib
 import importlib.util
 import os
 import warnings
@@ -14,6 +13,7 @@ from importlib import metadata
 from typing import Any
 
 import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator
 
 
 @dataclass(frozen=True)
@@ -182,15 +182,10 @@ def env_family(env_id: str) -> str:
         return s.family
     try:
         entry = gym.spec(bare).entry_point
-        cls = _load_entry(entry) if isinstance(entry, str) else entry
+        cls = load_env_creator(entry) if isinstance(entry, str) else entry
     except Exception:  # unknown or unloadable id: the caller reports that, not this lookup
         return "default"
     return str(getattr(cls, "env_family", "default"))
-
-
-def _load_entry(entry: str) -> object:
-    module, _, attr = entry.partition(":")
-    return getattr(importlib.import_module(module), attr)
 
 
 def missing(s: EnvSpec) -> str | None:

@@ -133,37 +133,6 @@ def test_hand_built_wheel_fallback_installs(tmp_path: Path) -> None:
     assert listing.returncode == 0 and "plug-in from tiny-plugin" in listing.stdout
 
 
-def test_plugin_env_registers_through_the_entry_point_and_passes_the_checker(
-    tmp_path: Path,
-) -> None:
-    """``load_env_plugins`` loads the ``harness.envs`` group: the installed ``tiny/Echo-v0`` is
-    registered with Gymnasium and passes the library contract checker."""
-    site = install_plugin(tmp_path)
-    code = (
-        "import envs, gymnasium as gym; from envs.checker import check_text_env; "
-        "check_text_env('tiny/Echo-v0'); print('tiny/Echo-v0' in gym.registry)"
-    )
-    env = {**os.environ, **_pythonpath(site)}
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "True"
-    without = subprocess.run(  # the control: without the install there is no such id
-        [
-            sys.executable,
-            "-c",
-            "import envs.registration as r, gymnasium as gym; r.load_env_plugins(); "
-            "print('tiny/Echo-v0' in gym.registry)",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert without.stdout.strip() == "False"
-
-
 def test_plugin_env_through_the_cli_by_entry_point_and_by_module_id(tmp_path: Path) -> None:
     """The installed env runs by its id and passes --check-env; the same env from its source
     dir (not installed: no entry point) runs in Gymnasium's ``module:id`` form."""
