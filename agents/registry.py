@@ -63,17 +63,6 @@ SUITE_AGENT_ENVS: dict[str, tuple[str, ...]] = {
 SUITE_MAX_STEPS = 20
 
 
-def accepted_kwargs(factory: Any, options: Mapping[str, Any]) -> dict[str, Any]:
-    """The subset of ``options`` that ``factory`` accepts (all, if it takes ``**kwargs``)."""
-    try:
-        params = inspect.signature(factory).parameters
-    except (TypeError, ValueError):
-        return dict(options)
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return dict(options)
-    return {k: v for k, v in options.items() if k in params}
-
-
 class UnknownOption(ValueError):
     """An option that an agent's factory does not take; the message suggests close names."""
 
@@ -116,7 +105,7 @@ def _suggest(name: str, key: str, names: list[str]) -> str:
         with contextlib.suppress(Exception):
             for opt in option_names(AGENTS.get(agent)) or []:
                 others.setdefault(opt, []).append(agent)
-    near = [key] if key in others else closest(key, list(others), n=1)
+    near = closest(key, list(others), n=1)
     hint = ""
     if key in others:
         hint = f"; {key!r} is an option of {', '.join(others[key])}"

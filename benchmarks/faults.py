@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fault_driver import KINDS  # noqa: E402 - after the path is set
+from tests.fault_driver import KINDS, ONCE  # noqa: E402 - after the path is set
 
 GARBLE = "garbled-line"
 
@@ -61,8 +61,9 @@ def doubled(out: Path) -> int:
 
 def one_round(
     kind: str, args: list[str], episodes: int, out: Path, rng: random.Random
-) -> tuple[int, int]:
-    """Inject one fault of ``kind``, resume; finished episodes lost, and doubled."""
+) -> tuple[int, int, bool]:
+    """Inject one fault of ``kind``, resume; finished episodes lost, doubled, and whether the
+    fault fired (the faulted run did not exit 0)."""
     if kind == GARBLE:
         assert run(args, out) == 0
         before = finished(out)
@@ -73,13 +74,14 @@ def one_round(
         lines[i] = b'{"garbled": \n'
         log.write_bytes(b"".join(lines))
         before.pop(f"{hit['agent']}|{hit['seed']}")  # unreadable now: it is re-run
+        fired = True
     else:
-        run(args, out, (kind, rng.randint(1, episodes) if "csv" not in kind else 1))
+        fired = run(args, out, (kind, 1 if kind in ONCE else rng.randint(1, episodes))) != 0
         before = finished(out)
     if run([*args, "--resume"], out) != 0:
-        return len(before), 0
+        return len(before), 0, fired
     kept = set((out / "episodes.jsonl").read_bytes().splitlines(keepends=True))
-    return sum(line not in kept for line in before.values()), doubled(out)
+    return sum(line not in kept for line in before.values()), doubled(out), fired
 
 
 def main() -> int:
@@ -100,8 +102,9 @@ def main() -> int:
                 for r in range(ns.rounds)
             ]
             lost, dup = sum(r[0] for r in rounds), sum(r[1] for r in rounds)
+            fired = sum(r[2] for r in rounds)
             total, twice = total + lost, twice + dup
-            print(f"{kind:<22} {ns.rounds:>8} {lost:>5} {dup:>7}", flush=True)
+            print(f"{kind:<22} {fired:>8} {lost:>5} {dup:>7}", flush=True)
     print(f"doubled={twice}")
     print(f"lost={total}")
     return 0 if total == twice == 0 else 1

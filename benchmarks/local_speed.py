@@ -89,8 +89,9 @@ class Timer:
         api._extras._render = timed_template
 
 
-def breakdown(steps: int) -> None:
-    """Run ReAct episodes on KeyChest with the client instrumented; print ms per step."""
+def breakdown(steps: int) -> dict[str, float]:
+    """Run ReAct episodes on KeyChest with the client instrumented; print ms per step and
+    return the run's measurements (steps/s and tokens, as ``concurrency.run`` gives them)."""
     from agents.llm.spec import get_policy
     from benchmarks.concurrency import run
 
@@ -118,6 +119,7 @@ def breakdown(steps: int) -> None:
     for k, v in parts.items():
         print(f"  {k:<46} {1000 * v / n:8.1f} ms  ({100 * v / m['wall_s']:4.1f}%)")
     print(f"  {'total':<46} {1000 * m['wall_s'] / n:8.1f} ms")
+    return m
 
 
 def template_cost(api: Any, repeats: int = 20) -> None:
@@ -161,11 +163,9 @@ def main() -> None:
         raw_speed(b, args.tokens)
         b.close()
 
-    from benchmarks.concurrency import run, show
+    from benchmarks.concurrency import show
 
-    m = run("local", 1, 1, args.steps)
-    show("react on KeyChest, 1 worker", m)
-    breakdown(args.steps)
+    show("react on KeyChest, 1 worker", breakdown(args.steps))
     from agents.llm.spec import get_policy
 
     template_cost(get_policy("local").api())  # type: ignore[attr-defined]

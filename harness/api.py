@@ -145,13 +145,13 @@ def evaluate(run: RunConfig | RunPlan, progress: Progress | None = None) -> RunR
     previous = store.open(cfg.resume)
     try:
         records = _execute(run, store, previous, (fps, commit), progress)
+        frame = episodes_frame(records)
+        board = leaderboard(frame, fps, commit)
+        for name, table in (("episodes.csv", frame), ("leaderboard.csv", board)):
+            with storage_errors(out / name, "rerun with --resume to write the CSVs"):
+                write_csv(table, out / name)  # under the run dir's lock
     finally:
         store.close()
-    frame = episodes_frame(records)
-    board = leaderboard(frame, fps, commit)
-    for name, table in (("episodes.csv", frame), ("leaderboard.csv", board)):
-        with storage_errors(out / name, "rerun with --resume to write the CSVs"):
-            write_csv(table, out / name)
     if cfg.leaderboard:
         with storage_errors(cfg.leaderboard, "rerun with --resume to add this run to it"):
             accumulate(board, cfg.leaderboard)

@@ -10,3 +10,8 @@ from __future__ import annotations
 
 class InputError(Exception):
     """A user error (bad setting, path or run dir); its message says what to do."""
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: message`` on one line."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())

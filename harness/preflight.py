@@ -19,7 +19,7 @@ from agents.registry import AGENTS, UnknownOption, option_names
 from envs.base import closest, fingerprint
 from envs.registration import load_env_plugins, missing, spec
 from harness.config import RunConfig
-from harness.errors import InputError
+from harness.errors import InputError, one_line
 from harness.registry import UnknownName, load_object
 
 MAX_EPISODES = 1_000_000
@@ -31,11 +31,6 @@ GYM_MAKE_OPTIONS = ("max_episode_steps", "render_mode", "disable_env_checker", "
 
 class BadInput(InputError):
     """A user error: printed as one line, exit code 2."""
-
-
-def one_line(exc: BaseException) -> str:
-    """``Type: message`` on one line."""
-    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 def check_names(cfg: RunConfig) -> None:

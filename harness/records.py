@@ -102,7 +102,11 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "harness_version": str,
     "task_type": str,
 }
-_OPTIONAL = {"error", "truncated", "metrics", "harness_version", "task_type"}
+_OPTIONAL = {  # fields with a default may be absent from a line
+    f.name
+    for f in dataclasses.fields(EpisodeRecord)
+    if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+}
 
 
 def _migrate_1(data: dict[str, Any]) -> dict[str, Any]:

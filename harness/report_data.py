@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from harness.leaderboard import EPISODE_COLUMNS, LEADERBOARD_COLUMNS, episodes_frame, leaderboard
-from harness.records import EpisodeRecord
+from harness.records import EpisodeRecord, latest_per_episode
 from harness.stats import mcnemar_exact, paired_bootstrap, pearson
 from harness.store import EPISODES, RunStore
 
@@ -94,7 +94,7 @@ def load_runs(paths: Sequence[Path]) -> list[Run]:
     runs = []
     for path, label in zip(paths, _labels(paths), strict=True):
         problems = []
-        records = list({r.key: r for r in RunStore(path).load()}.values())
+        records = latest_per_episode(RunStore(path).load())
         if not records:
             problems.append("no finished episodes")
         try:

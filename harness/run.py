@@ -22,8 +22,9 @@ from envs.registration import ENV_TABLE, PLUGIN_ENVS, load_env_plugins, missing,
 from harness import api
 from harness.api import INPUT_ERRORS
 from harness.config import RunConfig, from_mapping, load_toml, option_value
+from harness.errors import one_line
 from harness.leaderboard import format_table
-from harness.preflight import BadInput, bare_env_id, one_line
+from harness.preflight import BadInput, bare_env_id
 from harness.records import EpisodeRecord
 from harness.store import CONFIG
 

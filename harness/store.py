@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import io
 import json
 import logging
 import os
@@ -23,7 +24,7 @@ from typing import IO, Any
 
 from harness import __version__
 from harness.config import RunConfig, to_toml
-from harness.errors import InputError
+from harness.errors import InputError, one_line
 from harness.records import BadRecord, EpisodeRecord, NewerSchema, StepRecord, parse_record
 
 EPISODES = "episodes.jsonl"
@@ -234,7 +235,7 @@ class RunStore:
         records: list[EpisodeRecord] = []
         kept: list[bytes] = []
         bad: list[bytes] = []
-        for n, line in enumerate(raw.splitlines(keepends=True), 1):
+        for n, line in enumerate(io.BytesIO(raw), 1):  # on b'\n' only (not a bare \r)
             if not line.endswith(b"\n"):
                 break  # a torn tail: the episode had not finished
             try:
@@ -249,7 +250,7 @@ class RunStore:
                 bad.append(line)
                 where = f"{str(self.episodes_path)!r} line {n}"
                 moved = f"moved to {QUARANTINE}; its episode will be re-run" if repair else ""
-                _warn(f"{where} cannot be read ({_reason(exc)}); {moved or 'skipped'}")
+                _warn(f"{where} cannot be read ({one_line(exc)[:160]}); {moved or 'skipped'}")
         if repair and (bad or len(b"".join(kept)) < len(raw)):
             self._repair(b"".join(kept), b"".join(bad))
         return records
@@ -288,7 +289,3 @@ class RunStore:
         """The stored steps of one episode."""
         path = self.traj_dir / trajectory_name(env_id, agent, seed)
         return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
-
-
-def _reason(exc: Exception) -> str:
-    return " ".join(f"{type(exc).__name__}: {exc}".split())[:160]

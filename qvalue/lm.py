@@ -54,9 +54,13 @@ def base_source(base: str) -> tuple[str, dict[str, Any]]:
     file, or ``local`` / ``local:PATH`` (the GGUF the ``local`` policy runs, found the same way;
     transformers dequantises it with the ``gguf`` package)."""
     if base == LOCAL_BASE or base.startswith(LOCAL_BASE + ":"):
+        from agents.llm.base import LLMError
         from agents.llm.local import resolve_model
 
-        gguf = resolve_model(base.partition(":")[2])
+        try:
+            gguf = resolve_model(base.partition(":")[2])
+        except LLMError as exc:  # a one-line error for the CLIs, as for a missing path
+            raise FileNotFoundError(str(exc)) from None
         return str(gguf.parent), {"gguf_file": gguf.name}
     path = Path(base).expanduser() if base else None
     if path is not None and path.suffix == ".gguf":
@@ -147,7 +151,6 @@ def train(
 
     if not train_pairs:
         raise ValueError("no training pairs: collect more trees or lower --margin")
-    base_source(cfg.base)  # a clear error before anything loads
     device = pick_device(device)
     bf16 = _bf16(device)
     dtype = torch.bfloat16 if bf16 else torch.float32

@@ -82,7 +82,8 @@ def _load_scorer(spec: str, device: str, name: str) -> Scorer:
     if not spec:
         raise ValueError(
             "no scorer given: pass a trained Q model dir (python -m qvalue.train), "
-            "bundled:NAME or module:factory"
+            "bundled:NAME, module:factory, or a named scorer (proposer-order, finish-first, "
+            "harness.scorers plug-ins)"
         )
     if spec in SCORERS.entries():
         return _checked(SCORERS.get(spec)(), spec)

@@ -46,11 +46,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def run_samples(ns: argparse.Namespace) -> list[list[Any]]:
     """``k`` harness runs (sample_seed 0..k-1); their records, one list per sample."""
-    from agents.registry import AGENTS, accepted_kwargs, accepts
+    from agents.registry import accepts
     from harness.api import evaluate
     from harness.config import RunConfig
 
-    if "sample_seed" not in accepted_kwargs(AGENTS.get(ns.agent), {"sample_seed": 0}):
+    if not accepts(ns.agent, "sample_seed"):
         raise ValueError(
             f"agent {ns.agent!r} takes no sample_seed option, so its k episodes of a seed "
             "would be identical; pass@k needs an agent that samples (react, random)"

@@ -11,6 +11,7 @@ Agents: ``react-q`` (default proposer ``react``: the ReAct agent's ``propose``) 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -100,18 +101,26 @@ def make_react_q(
     return QRerankAgent(prop, q, k=int(k))
 
 
-def make_react_rank(
-    proposer: str = "react", k: int = 5, policy: str = "", seed: int = 0, **proposer_options: Any
-) -> QRerankAgent:
-    """``react-rank``: react-q's proposer and k, choosing by the proposer's own ranking."""
-    return make_react_q(proposer, k, "proposer-order", policy, "cpu", seed, **proposer_options)
+def _control(scorer: str, doc: str) -> Callable[..., QRerankAgent]:
+    """A model-free control for react-q: its proposer and k, the baseline scorer ``scorer``."""
+
+    def make(
+        proposer: str = "react", k: int = 5, policy: str = "", seed: int = 0, **options: Any
+    ) -> QRerankAgent:
+        for key in ("scorer", "device") & options.keys():
+            raise ValueError(f"this control chooses without a model: it takes no {key!r} option")
+        return make_react_q(proposer, k, scorer, policy, "cpu", seed, **options)
+
+    make.__doc__ = doc
+    return make
 
 
-def make_finish_first(
-    proposer: str = "react", k: int = 5, policy: str = "", seed: int = 0, **proposer_options: Any
-) -> QRerankAgent:
-    """``finish-first``: react-q's proposer and k, taking a terminal candidate when offered."""
-    return make_react_q(proposer, k, "finish-first", policy, "cpu", seed, **proposer_options)
+make_react_rank = _control(
+    "proposer-order", "``react-rank``: react-q's proposer and k, the proposer's own top."
+)
+make_finish_first = _control(
+    "finish-first", "``finish-first``: react-q's proposer and k, a terminal candidate first."
+)
 
 
 def make_admissible_q(

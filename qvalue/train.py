@@ -57,9 +57,17 @@ def _split(pairs: Sequence[Pair]) -> tuple[list[Pair], list[Pair]]:
 
 
 def _base_spec(base: str) -> str:
-    """``local`` / ``local:...`` as given (resolved again where the model loads), paths absolute."""
-    if not base or base == "local" or base.startswith("local:"):
+    """The base as the card should name it: ``local`` as given (resolved where the model
+    loads), every file or dir path absolute (also in ``local:PATH``), so the card works from
+    any directory."""
+    from qvalue.lm import LOCAL_BASE
+
+    kind, _, rest = base.partition(":")
+    local_file = kind == LOCAL_BASE and bool(rest) and Path(rest).expanduser().is_file()
+    if base in ("", LOCAL_BASE) or (kind == LOCAL_BASE and not local_file):
         return base
+    if local_file:
+        return f"{LOCAL_BASE}:{Path(rest).expanduser().resolve()}"
     return str(Path(base).expanduser().resolve())
 
 
@@ -119,11 +127,10 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
         hyper = lm.settings_dict(dpo)
         t_eval = time.perf_counter()
         acc = lm.pair_accuracy(dpo_scorer, heldout)
-        stats["heldout_eval_s"] = round(time.perf_counter() - t_eval, 2)
+        eval_s = round(time.perf_counter() - t_eval, 2)
         base_card = {"spec": dpo.base, "path": lm.base_path(dpo.base)}
         extra = {"base": base_card, "device": stats["device"], "bf16": stats["bf16"],
-                 "base_load_time_s": stats["load_time_s"],
-                 "heldout_eval_s": stats["heldout_eval_s"]}  # fmt: skip
+                 "base_load_time_s": stats["load_time_s"], "heldout_eval_s": eval_s}  # fmt: skip
         extra["saved_mb"] = round(
             sum(f.stat().st_size for f in out.iterdir() if f.is_file()) / 2**20, 2
         )

@@ -37,6 +37,8 @@ KINDS = (
     "enospc-csv",
 )
 KILLS = tuple(k for k in KINDS if k.startswith("kill"))
+ONCE = ("kill-csv-rewrite", "enospc-csv", "erofs-config")
+"""Faults on a write that happens once per run: they are planted at its first occurrence."""
 ERRNO = {"enospc": errno.ENOSPC, "eacces": errno.EACCES, "erofs": errno.EROFS}
 
 

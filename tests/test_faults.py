@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fault_driver import KILLS, KINDS
+from tests.fault_driver import KILLS, KINDS, ONCE
 from tests.foundation_helpers import ROOT, records, run_cli, trajectories
 
 pytestmark = pytest.mark.faults
@@ -27,7 +27,6 @@ ARGS = (
     *("--envs", "harness/KeyChest-v0", "--agents", "random", "--episodes", str(EPISODES)),
     *("--seed", "11", "--max-steps", "8", "--leaderboard", ""),
 )
-ONCE = ("kill-csv-rewrite", "enospc-csv", "erofs-config")  # one such write per run
 ERRNO_NAME = {"enospc": "ENOSPC", "eacces": "EACCES", "erofs": "EROFS"}
 
 

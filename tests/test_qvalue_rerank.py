@@ -172,3 +172,11 @@ def test_control_agents_keep_react_qs_candidates_and_choose_without_a_model(
         d = make(proposer=fake, k=3).act(step)
         assert d.action == expected and [c.action for c in d.candidates] == admissible[:3]
         assert d.meta["scorer"] == scorer and all(scorer in c.scores for c in d.candidates)
+
+
+def test_control_agents_refuse_a_model() -> None:
+    from qvalue.rerank import make_finish_first, make_react_rank
+
+    for make in (make_react_rank, make_finish_first):
+        with pytest.raises(ValueError, match="takes no 'scorer' option"):
+            make(proposer="tests.fakes_qvalue:FakeProposingAgent", scorer="bundled:x")

@@ -29,8 +29,8 @@ def _run(out: Path, *extra: str, episodes: int = 6) -> int:
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"{not json\n", b'{"env_id": "x"}\n', b"\x00\xff\xfe\n", b"[1, 2]\n", b"\n"],
-    ids=["bad-json", "missing-fields", "binary", "not-an-object", "blank"],
+    [b"{not json\n", b'{"env_id": "x"}\n', b"\x00\xff\xfe\n", b"[1, 2]\n", b"\n", b"garb\rage\n"],
+    ids=["bad-json", "missing-fields", "binary", "not-an-object", "blank", "bare-cr"],
 )
 def test_a_garbled_middle_line_is_quarantined_and_only_its_episode_reruns(
     tmp_path: Path, garbage: bytes, capsys: pytest.CaptureFixture[str]
@@ -125,7 +125,9 @@ def test_a_second_writer_is_refused_naming_the_holder(tmp_path: Path) -> None:
             RunStore(tmp_path).open(resume=True)
     finally:
         store.close()
-    RunStore(tmp_path).open(resume=True)  # released: the next one gets it
+    again = RunStore(tmp_path)
+    again.open(resume=True)  # released: the next one gets it
+    again.close()
 
 
 def test_two_concurrent_writers_the_second_exits_2_and_the_first_finishes(tmp_path: Path) -> None:
@@ -158,7 +160,7 @@ def test_a_lock_left_by_a_killed_process_never_blocks(tmp_path: Path) -> None:
     )
     _wait(lambda: (tmp_path / "episodes.jsonl").exists(), proc)
     proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    assert proc.wait(timeout=30) == -signal.SIGKILL  # killed mid-run, not finished first
     assert (tmp_path / LOCK).read_text().strip() == str(proc.pid)  # the file stays...
     done = run_cli(*args, "--resume")  # ...but the kernel released the flock
     assert done.returncode == 0, done.stderr
@@ -208,3 +210,13 @@ def test_a_live_writer_is_reported_before_the_missing_resume(tmp_path: Path) -> 
         assert (tmp_path / LOCK).read_bytes() == before
     finally:
         store.close()
+
+
+def test_every_record_field_has_a_checked_type() -> None:
+    """A field added to EpisodeRecord must be added to the loader's type table too."""
+    import dataclasses
+
+    from harness.records import _TYPES, EpisodeRecord
+
+    fields = {f.name for f in dataclasses.fields(EpisodeRecord)} - {"schema_version"}
+    assert set(_TYPES) == fields

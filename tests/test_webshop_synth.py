@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("bm25s")
-pytest.importorskip("rapidfuzz")
 
 from envs.webshop.catalog import Catalog
 from envs.webshop.reward import normalize_color

@@ -35,7 +35,7 @@ from envs.hotpotqa.corpus import Corpus, Page
 from envs.hotpotqa.data import OfficialData, QATask, load_corpus, question_type
 from envs.hotpotqa.metrics import exact_match, f1_score
 from envs.hotpotqa.oracle import expert_step, intro_facts
-from envs.hotpotqa.synth import DEFAULT_QUESTIONS, LATEST_GENERATOR, build_synth
+from envs.hotpotqa.synth import DEFAULT_QUESTIONS, LATEST_GENERATOR, build_synth, check_generator
 
 METRICS = "metrics"
 
@@ -233,7 +233,8 @@ class HotPotQASynthEnv(WikiQAEnv):
         render_mode: str | None = None,
     ) -> None:
         super().__init__(suggest_actions=suggest_actions, render_mode=render_mode)
-        self.world_seed, self.n_questions, self.generator = seed, n_questions, generator
+        self.world_seed, self.n_questions = seed, n_questions
+        self.generator = check_generator(generator)  # fails at construction, not first reset
         self._data: dict[str, tuple[list[Page], list[QATask]]] | None = None
         self._corpora: dict[str, Corpus] = {}
 

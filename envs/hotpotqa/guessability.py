@@ -16,7 +16,7 @@ import collections
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from envs.hotpotqa.data import YES_NO, QATask
+from envs.hotpotqa.data import COMPARISON_YESNO, YES_NO, QATask, question_type
 from envs.hotpotqa.synth import DEFAULT_QUESTIONS, GENERATORS, SPLIT_CODES, build_synth
 
 
@@ -54,13 +54,13 @@ def balances(tasks: Sequence[QATask]) -> list[TemplateBalance]:
 
 def step0_accuracy(tasks: Sequence[QATask]) -> float:
     """Share of all questions the step-0 guesser answers right (majority yes/no per template)."""
-    right = sum(round(b.majority * b.n) for b in balances(tasks) if b.yes_no)
+    right = sum(max(b.counts.values()) for b in balances(tasks) if b.yes_no)
     return right / len(tasks) if tasks else 0.0
 
 
 def yes_no_share(tasks: Sequence[QATask]) -> float:
     """Share of questions whose answer is yes or no."""
-    return sum(t.answer in YES_NO for t in tasks) / len(tasks) if tasks else 0.0
+    return sum(question_type(t) == COMPARISON_YESNO for t in tasks) / len(tasks) if tasks else 0.0
 
 
 def answers_by_template(tasks: Sequence[QATask]) -> dict[str, collections.Counter[str]]:

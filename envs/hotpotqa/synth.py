@@ -33,13 +33,19 @@ GENERATORS: dict[int, Callable[[World, str, int], list[QATask]]] = {
 LATEST_GENERATOR = max(GENERATORS)
 
 
+def check_generator(generator: int) -> int:
+    """``generator`` if it names one, else a ValueError listing them."""
+    if generator not in GENERATORS:
+        raise ValueError(f"unknown HotPotQASynth generator {generator}: use one of {[*GENERATORS]}")
+    return generator
+
+
 def build_synth(
     seed: int = 0, n_questions: int = DEFAULT_QUESTIONS, generator: int = LATEST_GENERATOR
 ) -> dict[str, tuple[list[Page], list[QATask]]]:
     """Pages and questions of every split (train, valid, test), deterministic by ``seed`` and
     ``generator`` (which also seeds the world, so each generator has its own worlds)."""
-    if generator not in GENERATORS:
-        raise ValueError(f"unknown HotPotQASynth generator {generator}: use one of {[*GENERATORS]}")
+    check_generator(generator)
     used: set[str] = set()
     out = {}
     for split, code in SPLIT_CODES.items():

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from envs.hotpotqa import synth_gen1
 from envs.hotpotqa.data import QATask
 from envs.hotpotqa.synth_templates import (
     BRIDGE,
@@ -20,7 +21,9 @@ from envs.hotpotqa.synth_templates import (
     World,
     acceptable,
     mention,
+    position,
     to_task,
+    yes_no_draft,
 )
 from envs.hotpotqa.world import ORG_KINDS, PROFESSIONS, Entity
 
@@ -43,11 +46,6 @@ def _other(w: World, pool: list[Entity]) -> Entity | None:
     return pool[int(w.rng.integers(len(pool)))] if pool else None
 
 
-def _yes_no(q: str, yes: bool, a: Entity, b: Entity) -> Draft:
-    answer = "yes" if yes else "no"
-    return Draft(q, answer, "comparison", ((a, "def"), (b, "def")), answer)
-
-
 def _ordered(w: World, a: Entity, b: Entity) -> tuple[Entity, Entity]:
     return (a, b) if w.rng.integers(2) else (b, a)
 
@@ -62,7 +60,7 @@ def same_director(w: World, yes: bool) -> Draft | None:
         return None
     f1, f2 = _ordered(w, f1, f2)
     q = f"Were {mention(f1)} and {mention(f2)} directed by the same person?"
-    return _yes_no(q, yes, f1, f2)
+    return yes_no_draft(q, yes, f1, f2)
 
 
 def same_country(w: World, yes: bool) -> Draft | None:
@@ -72,7 +70,7 @@ def same_country(w: World, yes: bool) -> Draft | None:
     if c2 is None:
         return None
     c1, c2 = _ordered(w, c1, c2)
-    return _yes_no(f"Are {c1.name} and {c2.name} in the same country?", yes, c1, c2)
+    return yes_no_draft(f"Are {c1.name} and {c2.name} in the same country?", yes, c1, c2)
 
 
 def both_profession(w: World, yes: bool) -> Draft | None:
@@ -84,7 +82,7 @@ def both_profession(w: World, yes: bool) -> Draft | None:
     if p2 is None:
         return None
     p1, p2 = _ordered(w, p1, p2)
-    return _yes_no(f"Are {p1.name} and {p2.name} both {PROFESSIONS[prof][0]}?", yes, p1, p2)
+    return yes_no_draft(f"Are {p1.name} and {p2.name} both {PROFESSIONS[prof][0]}?", yes, p1, p2)
 
 
 def same_nationality(w: World, yes: bool) -> Draft | None:
@@ -95,12 +93,12 @@ def same_nationality(w: World, yes: bool) -> Draft | None:
     if p2 is None:
         return None
     p1, p2 = _ordered(w, p1, p2)
-    return _yes_no(f"Are {p1.name} and {p2.name} of the same nationality?", yes, p1, p2)
+    return yes_no_draft(f"Are {p1.name} and {p2.name} of the same nationality?", yes, p1, p2)
 
 
 # --- value comparisons: ``first`` puts the winner first in the question ----------------------
 def _winner_at(first: bool, winner: Entity, loser: Entity) -> tuple[Entity, Entity, str]:
-    return (winner, loser, "first") if first else (loser, winner, "second")
+    return (winner, loser, position(True)) if first else (loser, winner, position(False))
 
 
 def older_org_founded(w: World, first: bool) -> Draft | None:
@@ -152,20 +150,20 @@ def _bridge(f: Callable[[World], Draft | None], weight: float) -> Template:
     return Template(f.__name__, lambda w, _flag: f(w), weight, binary=False)
 
 
-_BRIDGE_WEIGHTS = {"adaptation_author": 0.6}
-_COMPARISONS: tuple[tuple[Callable[[World, bool], Draft | None], float], ...] = (
-    (same_director, 1.0),
-    (same_country, 0.8),
-    (both_profession, 1.0),
-    (same_nationality, 0.8),
-    (older_org_founded, 1.0),
-    (earlier_film_director, 1.0),
-    (larger_city_country, 1.0),
-    (younger_person_birthplace, 1.0),
+_WEIGHTS = {f.__name__: weight for f, weight in synth_gen1.TEMPLATES}  # generator 1's weights
+_COMPARISONS: tuple[Callable[[World, bool], Draft | None], ...] = (
+    same_director,
+    same_country,
+    both_profession,
+    same_nationality,
+    older_org_founded,
+    earlier_film_director,
+    larger_city_country,
+    younger_person_birthplace,
 )
-TEMPLATES: tuple[Template, ...] = tuple(
-    _bridge(f, _BRIDGE_WEIGHTS.get(f.__name__, 1.0)) for f in BRIDGE
-) + tuple(Template(f.__name__, f, wt, binary=True) for f, wt in _COMPARISONS)
+TEMPLATES: tuple[Template, ...] = tuple(_bridge(f, _WEIGHTS[f.__name__]) for f in BRIDGE) + tuple(
+    Template(f.__name__, f, _WEIGHTS[f.__name__], binary=True) for f in _COMPARISONS
+)
 
 
 def quotas(n: int, templates: tuple[Template, ...] = TEMPLATES) -> list[int]:

@@ -27,22 +27,15 @@ from envs.hotpotqa.synth_templates import (
     person_city_river,
     person_country_capital,
     person_university_founded,
+    position,
     to_task,
+    yes_no_draft,
 )
-from envs.hotpotqa.world import ORG_KINDS, PROFESSIONS, Entity
+from envs.hotpotqa.world import ORG_KINDS, PROFESSIONS
 
 
 def _yes(w: World) -> bool:
     return bool(w.rng.integers(2))
-
-
-def _yes_no(q: str, yes: bool, a: Entity, b: Entity) -> Draft:
-    answer = "yes" if yes else "no"
-    return Draft(q, answer, "comparison", ((a, "def"), (b, "def")), answer)
-
-
-def _position(first: bool) -> str:
-    return "first" if first else "second"
 
 
 # --- comparison questions ---------------------------------------------------------------------
@@ -59,7 +52,7 @@ def same_director(w: World) -> Draft | None:
         f1, f2 = w.two("film")
     same = f1.attrs["creator"] == f2.attrs["creator"]
     q = f"Were {mention(f1)} and {mention(f2)} directed by the same person?"
-    return _yes_no(q, same, f1, f2)
+    return yes_no_draft(q, same, f1, f2)
 
 
 def same_country(w: World) -> Draft:
@@ -70,7 +63,7 @@ def same_country(w: World) -> Draft:
         c2 = others[int(w.rng.integers(len(others)))] if others else c2
     same = c1.attrs["country"] == c2.attrs["country"]
     q = f"Are {c1.name} and {c2.name} in the same country?"
-    return _yes_no(q, same, c1, c2)
+    return yes_no_draft(q, same, c1, c2)
 
 
 def both_profession(w: World) -> Draft:
@@ -82,14 +75,14 @@ def both_profession(w: World) -> Draft:
         p2 = w.pick("person")
     both = p1.attrs["profession"] == p2.attrs["profession"] == prof and p1 is not p2
     q = f"Are {p1.name} and {p2.name} both {PROFESSIONS[prof][0]}?"
-    return _yes_no(q, both, p1, p2)
+    return yes_no_draft(q, both, p1, p2)
 
 
 def same_nationality(w: World) -> Draft:
     p1, p2 = w.two("person")
     same = p1.attrs["nationality"] == p2.attrs["nationality"]
     q = f"Are {p1.name} and {p2.name} of the same nationality?"
-    return _yes_no(q, same, p1, p2)
+    return yes_no_draft(q, same, p1, p2)
 
 
 def older_org_founded(w: World) -> Draft | None:
@@ -100,7 +93,7 @@ def older_org_founded(w: World) -> Draft | None:
     q = f"In what year was the older of {o1.name} and {o2.name} founded?"
     first = o1.attrs["founded"] == year
     support = ((o1, "founded"), (o2, "founded"))
-    return Draft(q, str(year), "comparison", support, _position(first))
+    return Draft(q, str(year), "comparison", support, position(first))
 
 
 def earlier_film_director(w: World) -> Draft | None:
@@ -110,7 +103,7 @@ def earlier_film_director(w: World) -> Draft | None:
     first = min((f1, f2), key=lambda f: f.attrs["year"])
     q = f"Who directed the earlier of the films {f1.name} and {f2.name}?"
     support = ((f1, "def"), (f2, "def"))
-    return Draft(q, first.attrs["creator"], "comparison", support, _position(first is f1))
+    return Draft(q, first.attrs["creator"], "comparison", support, position(first is f1))
 
 
 def larger_city_country(w: World) -> Draft | None:
@@ -122,7 +115,7 @@ def larger_city_country(w: World) -> Draft | None:
     big = max((c1, c2), key=lambda c: c.attrs["population"])
     q = f"In which country is the more populous of {c1.name} and {c2.name}?"
     support = ((c1, "population"), (c2, "population"), (big, "def"))
-    return Draft(q, big.attrs["country"], "comparison", support, _position(big is c1))
+    return Draft(q, big.attrs["country"], "comparison", support, position(big is c1))
 
 
 def younger_person_birthplace(w: World) -> Draft | None:
@@ -132,7 +125,7 @@ def younger_person_birthplace(w: World) -> Draft | None:
     young = max((p1, p2), key=lambda p: p.attrs["born"])
     q = f"In which city was the younger of {p1.name} and {p2.name} born?"
     support = ((p1, "def"), (p2, "def"), (young, "birthplace"))
-    return Draft(q, young.attrs["birthplace"], "comparison", support, _position(young is p1))
+    return Draft(q, young.attrs["birthplace"], "comparison", support, position(young is p1))
 
 
 TEMPLATES: tuple[tuple[Callable[[World], Draft | None], float], ...] = (

@@ -174,3 +174,14 @@ def to_task(d: Draft, split: str, i: int, template: str) -> QATask:
         template=template,
         outcome=d.outcome,
     )
+
+
+def yes_no_draft(q: str, yes: bool, a: Entity, b: Entity) -> Draft:
+    """A yes/no comparison of ``a`` and ``b``; its outcome is the answer itself."""
+    answer = "yes" if yes else "no"
+    return Draft(q, answer, "comparison", ((a, "def"), (b, "def")), answer)
+
+
+def position(first: bool) -> str:
+    """The outcome of a value comparison: whether the winner is named first or second."""
+    return "first" if first else "second"
