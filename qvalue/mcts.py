@@ -22,13 +22,15 @@ from agents.baselines import fill_template
 from envs.base import ADMISSIBLE_ACTIONS, TASK
 from qvalue.base import Proposer
 
-ROLLOUTS = ("policy", "random", "mix")
+ROLLOUTS = ("policy", "random", "mix", "expert")
 
 
 @dataclass(frozen=True)
 class MCTSConfig:
     """Search settings: ``depth`` bounds steps from the task start (tree and rollout together);
-    ``mix`` is the chance of a policy step in ``mix`` rollouts."""
+    ``mix`` is the chance of a policy step in ``mix`` rollouts, and of the env's expert step in
+    ``expert`` rollouts (the rest are random admissible actions): a noisy reference policy for
+    sparse-reward envs where random and weak-policy rollouts almost never reach a reward."""
 
     iterations: int = 50
     k: int = 4
@@ -225,6 +227,13 @@ class MCTS:
         mode = self.cfg.rollout
         if mode == "mix":
             mode = "policy" if self.rng.random() < self.cfg.mix else "random"
+        elif mode == "expert":
+            expert = getattr(self.env, "expert_action", None)
+            if self.rng.random() < self.cfg.mix and callable(expert):
+                action = expert()
+                if action:
+                    return fill_template(str(action), step.task)
+            mode = "random"
         acts = list(step.info.get(ADMISSIBLE_ACTIONS) or [])
         if mode == "random" and acts:
             return fill_template(str(acts[int(self.rng.integers(len(acts)))]), step.task)

@@ -9,12 +9,14 @@ factory receives ``policy`` and any other options it accepts.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from agents.base import Candidate, Step
 from agents.baselines import fill_template
+from envs.base import ADMISSIBLE_ACTIONS
 from qvalue.base import Proposer
 
 ADMISSIBLE = "admissible"
@@ -41,16 +43,59 @@ class AdmissibleProposer:
         return [Candidate(fill_template(a, step.task)) for a in acts]
 
 
+class MixedProposer:
+    """The policy's own candidates, then up to ``extra`` admissible actions it did not propose,
+    drawn uniformly (seeded per episode): the paper's policy-sampled children, with the env's
+    admissible actions mixed in so a search can also try what the policy never ranks high."""
+
+    def __init__(self, policy: Proposer, extra: int, seed: int = 0) -> None:
+        if extra < 1:
+            raise ValueError(f"admissible (extra admissible actions) must be >= 1, got {extra}")
+        self.policy, self.extra = policy, extra
+        self.admissible = AdmissibleProposer(seed=seed)
+
+    def reset(self, task: str, seed: int) -> None:
+        """Reset both parts."""
+        reset_proposer(self.policy, task, seed)
+        self.admissible.reset(task, seed)
+
+    def propose(self, step: Step, k: int) -> list[Candidate]:
+        """Up to ``k`` policy candidates plus up to ``extra`` others from the admissible list."""
+        own = self.policy.propose(step, k)
+        seen = {c.action for c in own}
+        acts = dict.fromkeys(step.admissible_actions)
+        rest = [a for a in acts if fill_template(a, step.task) not in seen]
+        others = replace(step, info={**step.info, ADMISSIBLE_ACTIONS: rest})
+        picked = self.admissible.propose(others, self.extra)
+        extra = [replace(c, details={**dict(c.details), "source": ADMISSIBLE}) for c in picked]
+        return own + [c for c in extra if c.action not in seen]
+
+    @property
+    def last_usage(self) -> Any:
+        """The policy's cost of the last call (admissible actions cost nothing)."""
+        return getattr(self.policy, "last_usage", None)
+
+
 def make_proposer(
     name: str, policy: str = "", seed: int = 0, options: Mapping[str, Any] | None = None
 ) -> Proposer:
-    """``admissible``, or an agent name / ``module:factory`` whose object has ``propose``."""
+    """``admissible``, or an agent name / ``module:factory`` whose object has ``propose``.
+
+    Option ``admissible=N`` (agent proposers only) mixes in up to N admissible actions the
+    agent did not propose (``MixedProposer``); on envs that list none it changes nothing."""
     if name == ADMISSIBLE:
         return AdmissibleProposer(seed=seed)
+    opts = dict(options or {})
+    extra = int(opts.pop(ADMISSIBLE, 0) or 0)
+    agent = _agent_proposer(name, policy, opts)
+    return MixedProposer(agent, extra, seed) if extra else agent
+
+
+def _agent_proposer(name: str, policy: str, opts: dict[str, Any]) -> Proposer:
+    """The agent ``name`` built with ``opts`` (and ``policy``), checked to have ``propose``."""
     from agents.registry import AGENTS, make_agent
     from harness.registry import UnknownName
 
-    opts = dict(options or {})
     if policy:
         opts.setdefault("policy", policy)
     try:

@@ -92,6 +92,30 @@ def test_random_rollouts_estimate_values_below_an_unexpanded_child() -> None:
     assert search.n_nodes == 4
 
 
+class _ExpertChainEnv(FakeChainEnv):
+    """Fake env whose expert always plays ``x`` at ``mid`` (the paying move)."""
+
+    def expert_action(self) -> str | None:
+        return "x" if self.state == "mid" else None
+
+
+def test_expert_rollouts_follow_the_expert_with_chance_mix() -> None:
+    table = {
+        "start": {"go": ("mid", 0.0, False)},
+        "mid": {f"y{i}": ("end", 0.0, True) for i in range(9)} | {"x": ("end", 1.0, True)},
+        "end": {},
+    }
+
+    def first_rollout(mix: float) -> float:
+        env = _ExpertChainEnv(table)
+        obs, info = env.reset(seed=0)
+        cfg = MCTSConfig(iterations=1, k=1, depth=5, rollout="expert", mix=mix)
+        return MCTS(env, AdmissibleProposer(), cfg, np.random.default_rng(3)).search(obs, info).q
+
+    assert first_rollout(1.0) == 1.0  # the expert's move from mid
+    assert first_rollout(0.0) == 0.0  # random admissible: seed 3 draws a losing y
+
+
 def test_bad_settings_are_rejected() -> None:
     with pytest.raises(ValueError, match="rollout"):
         MCTSConfig(rollout="greedy").validate()

@@ -107,6 +107,27 @@ def test_react_q_takes_any_agent_with_propose_as_proposer() -> None:
     assert (d.input_tokens, d.output_tokens, d.thought) == (30, 6, "think")
 
 
+def test_mixed_proposer_adds_admissible_actions_the_policy_did_not_propose() -> None:
+    from qvalue.proposers import MixedProposer, reset_proposer
+
+    prop = make_proposer("tests.fakes_qvalue:FakeProposingAgent", options={"admissible": 2}, seed=1)
+    assert isinstance(prop, MixedProposer)
+    reset_proposer(prop, "task", 7)
+    assert prop.policy.resets == [7]  # type: ignore[attr-defined]
+    acts = ["a", "b", "c", "d", "e"]
+    got = prop.propose(Step(0, "o", {"task": "t", "admissible_actions": acts}, ()), 2)
+    assert [c.action for c in got[:2]] == ["a", "b"]  # the policy's own first, in its order
+    assert len(got) == 4 and {c.action for c in got[2:]} <= {"c", "d", "e"}
+    assert [c.details.get("source") for c in got[2:]] == ["admissible", "admissible"]
+    few = prop.propose(Step(0, "o", {"task": "t", "admissible_actions": ["a", "b"]}, ()), 2)
+    assert [c.action for c in few] == ["a", "b"]  # nothing left to mix in
+    free = prop.propose(Step(0, "o", {"task": "t"}, ()), 2)
+    assert free == []  # a free-text env lists none: the policy's candidates only
+    assert make_proposer("tests.fakes_qvalue:FakeProposingAgent", options={"admissible": 0})
+    with pytest.raises(ValueError, match="admissible"):
+        MixedProposer(prop, 0)
+
+
 def test_react_q_counts_the_react_proposers_policy_tokens() -> None:
     from agents.react import ReActAgent
     from tests.fakes_llm import FakeLLM
