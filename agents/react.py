@@ -20,7 +20,7 @@ and with SmolLM2-135M the listed ``look`` drew almost every choice (measured: th
 top-scored first action was ``look`` in 4 of 4 KeyChest states with the list, a move
 in 4 of 4 without it).
 
-``propose(step, k)`` (the ``qvalue.base.Proposer`` protocol) returns up to ``k`` distinct
+``propose(step, k)`` (the ``scoring.base.Proposer`` protocol) returns up to ``k`` distinct
 candidates with the policy's log-probability: by scoring all admissible actions when the
 policy can score (``propose_mode='score'``), else by sampling ``n`` replies
 (``propose_mode='sample'``); ``auto`` picks the first that applies. The cost of the last

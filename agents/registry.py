@@ -1,5 +1,6 @@
 """Agents by name: built-ins, plug-ins from the ``harness.agents`` entry-point group, or
-``module.path:factory`` specs. A factory is any callable returning an Agent."""
+``module.path:factory`` specs. A factory is any callable returning an Agent. The reranking
+agents (``react-q``, ...) are registered by the ``scoring`` package, which builds on this one."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agents.base import Agent
-from harness.registry import Registry
+from envs.registry import Registry
 
 ENTRY_POINT_GROUP = "harness.agents"
 
@@ -20,47 +21,6 @@ AGENTS.register("scripted", "agents.baselines:ScriptedAgent", "fixed action list
 AGENTS.register(
     "react", "agents.react:ReActAgent", "ReAct (Thought/Action) over an LLM policy (--policy)"
 )
-AGENTS.register(
-    "react-q",
-    "qvalue.rerank:make_react_q",
-    "k candidates from a proposer (default: ReAct) reranked by a Q model (option scorer=DIR)",
-)
-AGENTS.register(
-    "admissible-q",
-    "qvalue.rerank:make_admissible_q",
-    "k admissible actions reranked by a Q model (default: the bundled KeyChest MiniLM)",
-)
-AGENTS.register(
-    "react-rank",
-    "qvalue.rerank:make_react_rank",
-    "control for react-q: the same k ReAct candidates, the proposer's own top (no model)",
-)
-AGENTS.register(
-    "finish-first",
-    "qvalue.rerank:make_finish_first",
-    "control for react-q: the same k candidates, a finish[...]/Buy Now one when offered",
-)
-AGENTS.register(
-    "react-rubric",
-    "qvalue.rubric_agent:make_react_rubric",
-    "ReAct proposer + rubric scorer (template checks, or generator/judge models), argmax",
-)
-AGENTS.register(
-    "react-q-rubric",
-    "qvalue.rubric_agent:make_react_q_rubric",
-    "ReAct proposer + Q scorer + rubric scorer, z-normalised weighted sum, argmax",
-)
-
-# Agents of the default suite (python -m harness.run with no arguments), in order.
-DEFAULT_AGENTS: tuple[str, ...] = ("random", "expert", "react", "admissible-q")
-# In the default suite these agents run only on these envs (time budget: the embedded LLM
-# takes 1-4 s a step on 2 cores, ~80 s a WebShop episode; the bundled Q model was trained on
-# KeyChest only).
-SUITE_AGENT_ENVS: dict[str, tuple[str, ...]] = {
-    "react": ("harness/KeyChest-v0", "harness/HotPotQASynth-v1"),
-    "admissible-q": ("harness/KeyChest-v0",),
-}
-SUITE_MAX_STEPS = 20
 
 
 class UnknownOption(ValueError):

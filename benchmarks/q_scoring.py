@@ -44,7 +44,7 @@ def local_lora(adapter: str) -> tuple[object, None, object]:
     import torch
     from peft import LoraConfig, PeftModel, get_peft_model
 
-    from qvalue.lm import load_base
+    from scoring.q.lm import load_base
 
     model, tok = load_base("local", torch.float32)
     if adapter:
@@ -72,10 +72,10 @@ def main() -> int:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from agents.base import Turn
-    from qvalue.base import State
-    from qvalue.lm import DPOScorer, DPOSettings
-    from qvalue.text import lm_prompt
-    from qvalue.tiny_lm import make_tiny_lm
+    from scoring.base import State
+    from scoring.q.lm import DPOScorer, DPOSettings
+    from scoring.q.tiny_lm import make_tiny_lm
+    from scoring.text import lm_prompt
 
     torch.set_grad_enabled(False)
     if ns.model == "local":

@@ -24,7 +24,7 @@ import pandas as pd
 
 import envs  # noqa: F401 - registers the harness/ ids
 from agents.base import Agent
-from agents.registry import DEFAULT_AGENTS, SUITE_AGENT_ENVS, SUITE_MAX_STEPS, accepts, make_agent
+from agents.registry import accepts, make_agent
 from envs.registration import ENV_TABLE, load_env_plugins, missing, spec
 from harness import __version__
 from harness.backends import make_backend
@@ -44,6 +44,7 @@ from harness.preflight import (
 from harness.records import EpisodeRecord, episode_key, latest_per_episode
 from harness.runner import EpisodeJob, Limits, run_jobs
 from harness.store import RunStore, storage_errors
+from harness.suite import DEFAULT_AGENTS, SUITE_AGENT_ENVS, SUITE_MAX_STEPS
 
 log = logging.getLogger("qharness")
 

@@ -39,7 +39,7 @@ J_in = TypeVar("J_in", contravariant=True)
 R_out = TypeVar("R_out", covariant=True)
 BACKENDS = ("local", "ray")
 # The packages a cluster's workers import; shipped with each run (Ray ``py_modules``).
-PACKAGES = ("harness", "envs", "agents", "qvalue")
+PACKAGES = ("harness", "envs", "agents", "scoring", "qvalue")
 
 
 class BackendError(InputError, RuntimeError):

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from envs.files import atomic_write
 from harness import __version__
+from harness.analysis.stats import wilson_interval
 from harness.records import EpisodeRecord
-from harness.stats import wilson_interval
-from harness.store import atomic_write
 
 EPISODE_COLUMNS = [
     "env_id",

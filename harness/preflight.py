@@ -18,9 +18,9 @@ import gymnasium as gym
 from agents.registry import AGENTS, UnknownOption, option_names
 from envs.base import closest, fingerprint
 from envs.registration import load_env_plugins, missing, spec
+from envs.registry import UnknownName, load_object
 from harness.config import RunConfig
 from harness.errors import InputError, one_line
-from harness.registry import UnknownName, load_object
 
 MAX_EPISODES = 1_000_000
 """The most episodes one run may plan (a bigger plan is a typo, and would not fit in memory)."""

@@ -226,13 +226,13 @@ LIFT_PAIRS = (("react", "react-q"),)
 def print_lift(result: api.RunResult) -> None:
     """For each env where a pair of ``LIFT_PAIRS`` played the same seeds: guided − base in
     success and reward, paired bootstrap 95% intervals and McNemar's p (success)."""
-    from qvalue.pipeline import compare
+    from harness.analysis.compare import compare_records
 
     agents = set(result.plan.config.agents)
     for base, guided in LIFT_PAIRS:
         if not {base, guided} <= agents:
             continue
-        rows = compare(list(result.records), base, guided, list(result.plan.config.envs))
+        rows = compare_records(list(result.records), base, guided, list(result.plan.config.envs))
         for r in (r for r in rows if r["seeds"]):
             print(
                 f"[lift] {r['env_id']}: {guided} - {base} over {r['seeds']} paired seeds: "

@@ -1,4 +1,4 @@
-"""``python -m qvalue.bundle``: rebuild a bundled Q model under ``qvalue/artifacts/`` from nothing.
+"""``python -m qvalue.bundle``: rebuild a bundled Q model (``scoring/q/artifacts/``) from nothing.
 
 One command per model, fixed recipes. ``--family F --kind encoder|lm-dpo`` builds
 ``<F>-<kind>``: MCTS on the family's TRAIN split whose children are the ``local`` ReAct policy's
@@ -16,13 +16,17 @@ reaches a reward), step-level pairs held out by task, then the MiniLM cross-enco
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qvalue.models import ARTIFACTS
+from harness.api import log_to_stderr
+from scoring.models import ARTIFACTS
+
+_log = logging.getLogger("qharness")
 
 LEGACY = "keychest-minilm"
 KINDS = ("encoder", "lm-dpo")
@@ -58,11 +62,11 @@ TEXTWORLD = tuple(
     f"harness/TextWorld-{g}-v0" for g in ("Simple", "CoinCollector", "TreasureHunter", "Cooking")
 )
 FAMILIES: dict[str, Recipe] = {
-    "keychest": Recipe(("harness/KeyChest-v0",), 16),
-    "alfworld": Recipe(("harness/ALFWorldGen-v0",), 16),
-    "textworld": Recipe(TEXTWORLD, 4),  # one model serves the four generators
-    "webshop": Recipe(("harness/WebShopSynth-v0",), 12),
-    "hotpotqa": Recipe(("harness/HotPotQASynth-v1",), 12),
+    "keychest": Recipe(("harness/KeyChest-v0",), 48),
+    "alfworld": Recipe(("harness/ALFWorldGen-v0",), 40),
+    "textworld": Recipe(TEXTWORLD, 10),  # one model serves the four generators
+    "webshop": Recipe(("harness/WebShopSynth-v0",), 20),
+    "hotpotqa": Recipe(("harness/HotPotQASynth-v1",), 20),
 }
 LEGACY_RECIPE = Recipe(
     ("harness/KeyChest-v0",),
@@ -98,7 +102,8 @@ def collect_all(recipe: Recipe, work: Path, workers: int) -> int:
 
 def build(recipe: Recipe, train_args: Sequence[str], work: Path, dest: Path, workers: int) -> int:
     """Collect, pair, train; copy the model into ``dest``."""
-    from qvalue import pairs, train
+    from qvalue import train
+    from scoring.q import pairs
 
     if collect_all(recipe, work, workers) != 0:
         return 2
@@ -116,17 +121,18 @@ def build(recipe: Recipe, train_args: Sequence[str], work: Path, dest: Path, wor
     for name in names:
         shutil.copy2(model / name, dest / name)
     shutil.copy2(pairs.meta_path(pair_file), dest / "pairs.meta.json")
-    print(f"[bundle] wrote {dest}", file=sys.stderr)
+    _log.info("[bundle] wrote %s", dest)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Build one bundled model (``--family`` + ``--kind``, or the legacy KeyChest encoder)."""
+    log_to_stderr()
     p = argparse.ArgumentParser(prog="python -m qvalue.bundle", description=__doc__)
     p.add_argument("--family", choices=sorted(FAMILIES), default="", help="default: " + LEGACY)
     p.add_argument("--kind", choices=KINDS, default="encoder")
     p.add_argument("--work", default="", metavar="DIR", help="default results/cache/bundle-F")
-    p.add_argument("--dest", default="", metavar="DIR", help="default qvalue/artifacts/<name>")
+    p.add_argument("--dest", default="", metavar="DIR", help="default scoring/q/artifacts/<name>")
     p.add_argument("--workers", type=int, default=1)
     ns = p.parse_args(argv)
     if ns.family:

@@ -21,24 +21,26 @@ from typing import Any
 
 import numpy as np
 
+from envs.files import append_line, atomic_write
 from harness.api import log_to_stderr
 from harness.backends import BackendError, describe, make_backend
 from harness.config import key_values
-from harness.store import RunDirError, RunLock, append_line, atomic_write, storage_errors
-from qvalue.mcts import MCTS, ROLLOUTS, MCTSConfig, tree_records
+from harness.store import RunDirError, RunLock, storage_errors
+from scoring.q.mcts import MCTS, ROLLOUTS, MCTSConfig, tree_records
+from scoring.q.trees import (
+    SETTINGS_FILE,
+    TASKS_FILE,
+    TREES,
+    CollectError,
+    done_seeds,
+    task_file,
+)
 
 _log = logging.getLogger("qharness")
 
-TASKS_FILE = "tasks.jsonl"
-SETTINGS_FILE = "collect.json"
-TREES = "trees"
 TRAIN = "train"
 # Settings that must match when a run is resumed.
 SEARCH_KEYS = ("env_id", "env_options", "proposer", "policy", "mcts", "seed")
-
-
-class CollectError(RuntimeError):
-    """Bad input for a collection run (printed as one line, exit code 2)."""
 
 
 @dataclass(frozen=True)
@@ -57,25 +59,6 @@ class CollectSettings:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
         return asdict(self)
-
-
-def task_file(seed: int) -> str:
-    """Tree file name of the task searched from ``seed``."""
-    return f"seed-{seed}.jsonl"
-
-
-def done_seeds(out: Path) -> set[int]:
-    """Seeds of the tasks already finished in ``out`` (a torn last line is ignored)."""
-    path = out / TASKS_FILE
-    if not path.exists():
-        return set()
-    seeds = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            seeds.add(int(json.loads(line)["seed"]))
-        except (ValueError, KeyError, TypeError):
-            continue
-    return seeds
 
 
 @dataclass(frozen=True)
@@ -125,7 +108,7 @@ def search_task(settings: CollectSettings, seed: int) -> TaskResult:
     import gymnasium as gym
 
     import envs  # noqa: F401 - registers the harness/ ids
-    from qvalue.proposers import make_proposer, reset_proposer
+    from scoring.proposers import make_proposer, reset_proposer
 
     env = gym.make(settings.env_id, **settings.env_options)
     try:
@@ -254,18 +237,6 @@ def _report(results: Iterable[dict[str, Any]], total: int) -> list[dict[str, Any
             f"root Q {r['root_q']:.3f}, best child Q {r['best_child_q']:.3f}, {r['wall_s']:.2f}s"
         )
     return out
-
-
-def load_trees(run_dir: str | Path) -> list[dict[str, Any]]:
-    """All node records of the finished tasks of a collection run."""
-    run = Path(run_dir)
-    if not (run / TASKS_FILE).exists():
-        raise CollectError(f"{str(run)!r} is not a collection run (no {TASKS_FILE})")
-    nodes: list[dict[str, Any]] = []
-    for seed in sorted(done_seeds(run)):
-        text = (run / TREES / task_file(seed)).read_text(encoding="utf-8")
-        nodes.extend(json.loads(line) for line in text.splitlines() if line)
-    return nodes
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

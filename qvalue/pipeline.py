@@ -7,7 +7,8 @@
    functions (``<out>/eval``: episodes, leaderboard; merged into ``--leaderboard``);
 5. a paired bootstrap over shared seeds of the success and reward differences, and optional
    pass@k / best-of-k reward of the base agent sampled at ``--passk-temperature`` (oracle
-   headroom, ``qvalue.passk`` into ``<out>/passk``), in ``<out>/comparison.json`` / ``.csv``.
+   headroom, ``harness.analysis.passk`` into ``<out>/passk``), in ``<out>/comparison.json``
+   / ``.csv``.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.analysis.compare import compare_records
+from harness.analysis.passk import parse_args as passk_args
 from harness.api import INPUT_ERRORS, log_to_stderr
 from qvalue.collect import CollectError, collect, settings_from_args
 from qvalue.collect import parse_args as collect_args
-from qvalue.mcts import ROLLOUTS
-from qvalue.models import KINDS
-from qvalue.passk import parse_args as passk_args
-from qvalue.stats import mcnemar_exact, paired_bootstrap
+from scoring.models import KINDS
+from scoring.q.mcts import ROLLOUTS
 
 # bad input of any stage: one line on stderr, exit code 2
 ERRORS: tuple[type[Exception], ...] = (
@@ -105,8 +106,8 @@ def stage_collect(ns: argparse.Namespace, out: Path) -> list[Path]:
 
 def stage_pairs(ns: argparse.Namespace, dirs: list[Path], out: Path) -> dict[str, Any]:
     """Pairs from all trees; returns the pairs meta."""
-    from qvalue.pairs import main as pairs_main
-    from qvalue.pairs import meta_path
+    from scoring.q.pairs import main as pairs_main
+    from scoring.q.pairs import meta_path
 
     path = out / "pairs.jsonl"
     argv = [*map(str, dirs), "--out", str(path), "--margin", str(ns.margin)]
@@ -118,9 +119,9 @@ def stage_pairs(ns: argparse.Namespace, dirs: list[Path], out: Path) -> dict[str
 
 def stage_train(ns: argparse.Namespace, out: Path, pair_hash: str) -> dict[str, Any]:
     """Train the Q model unless ``<out>/model`` already holds one for these pairs."""
-    from qvalue.models import CARD
     from qvalue.train import parse_args as train_args
     from qvalue.train import train_model
+    from scoring.models import CARD
 
     model = out / "model"
     if ns.resume and (model / CARD).exists():
@@ -160,43 +161,9 @@ def stage_eval(ns: argparse.Namespace, out: Path) -> tuple[str, str, list[Any]]:
     return base, ns.q_agent, list(evaluate(cfg).records)
 
 
-def compare(
-    records: list[Any], base: str, q_agent: str, env_ids: list[str]
-) -> list[dict[str, Any]]:
-    """Per env: paired bootstrap (q - base) of success and reward over shared seeds, and the
-    exact McNemar p-value of the success difference."""
-    rows = []
-    for env_id in env_ids:
-        by = {(r.agent, r.seed): r for r in records if r.env_id == env_id}
-        seeds = sorted(s for a, s in by if a == base and (q_agent, s) in by)
-        row: dict[str, Any] = {
-            "env_id": env_id,
-            "base": base,
-            "q_agent": q_agent,
-            "seeds": len(seeds),
-        }
-        for metric in ("success", "total_reward"):
-            a = [float(getattr(by[(q_agent, s)], metric)) for s in seeds]
-            b = [float(getattr(by[(base, s)], metric)) for s in seeds]
-            diff, low, high = paired_bootstrap(a, b)
-            row.update({f"{metric}_q": _mean(a), f"{metric}_base": _mean(b)})
-            row.update({f"{metric}_diff": diff, f"{metric}_ci_low": low, f"{metric}_ci_high": high})
-        row["success_p_mcnemar"] = mcnemar_exact(
-            [float(by[(q_agent, s)].success) for s in seeds],
-            [float(by[(base, s)].success) for s in seeds],
-        )
-        row["errors"] = sum(1 for s in seeds for a in (base, q_agent) if by[(a, s)].error)
-        rows.append(row)
-    return rows
-
-
-def _mean(x: list[float]) -> float:
-    return sum(x) / len(x) if x else float("nan")
-
-
 def passk(ns: argparse.Namespace, out: Path, base: str, k: int) -> dict[str, dict[str, Any]]:
-    """Oracle headroom of the base agent per env (``qvalue.passk`` into ``<out>/passk``)."""
-    from qvalue.passk import headroom, run_samples
+    """Oracle headroom of the base agent per env (``harness.analysis.passk``, ``<out>/passk``)."""
+    from harness.analysis.passk import headroom, run_samples
 
     argv = [str(out / "passk"), "--envs", *ns.env, "--agent", base, "--k", str(k)]
     argv += ["--episodes", str(ns.episodes), "--seed", str(ns.eval_seed)]
@@ -226,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         t = time.perf_counter()
         base, q_agent, records = stage_eval(ns, out)
         times["eval_s"] = time.perf_counter() - t
-        rows = compare(records, base, q_agent, list(ns.env))
+        rows = compare_records(records, base, q_agent, list(ns.env))
         if ns.passk > 0:
             t = time.perf_counter()
             heads = passk(ns, out, base, ns.passk)

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.api import log_to_stderr
-from qvalue.models import KINDS, write_card
-from qvalue.pairs import HELDOUT, TRAIN, Pair, read_pairs
+from scoring.models import KINDS, write_card
+from scoring.q.pairs import HELDOUT, TRAIN, Pair, read_pairs
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -60,7 +60,7 @@ def _base_spec(base: str) -> str:
     """The base as the card should name it: ``local`` as given (resolved where the model
     loads), every file or dir path absolute (also in ``local:PATH``), so the card works from
     any directory."""
-    from qvalue.lm import LOCAL_BASE
+    from scoring.q.lm import LOCAL_BASE
 
     kind, _, rest = base.partition(":")
     local_file = kind == LOCAL_BASE and bool(rest) and Path(rest).expanduser().is_file()
@@ -80,7 +80,7 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     log = logging.getLogger("qharness").info
     if ns.kind == "encoder":
-        from qvalue import encoder
+        from scoring.q import encoder
 
         cfg = encoder.EncoderConfig(
             epochs=ns.epochs,
@@ -94,7 +94,7 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
             save_dtype=ns.save_dtype,
             seed=ns.seed,
         )
-        from qvalue.lm import pick_device
+        from scoring.q.lm import pick_device
 
         dev = pick_device(ns.device)
         trained, stats = encoder.train(train, cfg, device=dev, log=log)
@@ -107,7 +107,7 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
         base = {"package": encoder.BASE_PACKAGE, "version": package_version(encoder.BASE_PACKAGE)}
         extra: dict[str, Any] = {"base": base, "saved_tensors": len(saved), "device": dev}
     else:
-        from qvalue import lm
+        from scoring.q import lm
 
         dpo = lm.DPOSettings(
             base=_base_spec(ns.base),

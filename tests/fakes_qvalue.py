@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from envs.base import ADMISSIBLE_ACTIONS, TASK, TASK_ID, WON, TextEnv
-from qvalue.base import State
-from qvalue.proposers import AdmissibleProposer
-from qvalue.rerank import QRerankAgent
+from scoring.base import State
+from scoring.proposers import AdmissibleProposer
+from scoring.rerank import QRerankAgent
 
 # state -> action -> (next state, reward, terminal)
 CHAIN: dict[str, dict[str, tuple[str, float, bool]]] = {

@@ -1,4 +1,4 @@
-"""House rules that keep the library usable from Python: nothing prints outside a CLI."""
+"""House rules: layers import only downward, and nothing prints outside a CLI."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pytest
 
 from tests.foundation_helpers import ROOT
 
-PACKAGES = ("envs", "agents", "harness", "qvalue")
+PACKAGES = ("envs", "agents", "scoring", "harness", "qvalue")
+LAYERS = {name: rank for rank, name in enumerate(PACKAGES)}
+"""Bottom to top: envs <- agents <- scoring <- harness <- qvalue (the Q commands)."""
 CLI_MODULES = {"harness/run.py"}  # the thin shell over harness.api: printing is its job
 
 
@@ -48,3 +50,40 @@ def test_the_print_finder_finds_prints(tmp_path: Path) -> None:
     src = tmp_path / "m.py"
     src.write_text("def helper():\n    print('x')\n\ndef main():\n    print('ok')\n")
     assert _prints_outside_main(src) == ["helper:2"]
+
+
+def _imported_packages(path: Path) -> list[tuple[str, int]]:
+    """``(top-level package, line)`` of every absolute import in ``path`` (lazy ones too)."""
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(a.name.split(".")[0], node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.module.split(".")[0], node.lineno))
+    return found
+
+
+def _upward_imports(package: str, root: Path = ROOT) -> list[str]:
+    """``file:line -> package`` for each import of a layer above ``package``."""
+    rank = LAYERS[package]
+    return [
+        f"{p.relative_to(root)}:{line} -> {top}"
+        for p in sorted((root / package).rglob("*.py"))
+        for top, line in _imported_packages(p)
+        if LAYERS.get(top, -1) > rank
+    ]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_module_imports_from_a_layer_above_it(package: str) -> None:
+    """envs <- agents <- scoring <- harness <- qvalue: each imports only from itself and below
+    (at module level or inside a function)."""
+    assert not _upward_imports(package)
+
+
+def test_the_layer_check_finds_an_upward_import(tmp_path: Path) -> None:
+    """The control: a lazy import of harness inside agents is found; one of envs is not."""
+    pkg = tmp_path / "agents"
+    pkg.mkdir()
+    (pkg / "m.py").write_text("import envs.base\n\ndef f():\n    from harness import api\n")
+    assert _upward_imports("agents", tmp_path) == ["agents/m.py:4 -> harness"]

@@ -122,8 +122,8 @@ def test_worker_that_keeps_dying_is_recorded_as_error(local_ray: None, tmp_path:
 @pytest.mark.slow
 def test_collect_on_ray_matches_local(local_ray: None, tmp_path: Path) -> None:
     """``qvalue.collect --backend ray`` writes the same trees as the local backend."""
-    from qvalue.collect import load_trees
     from qvalue.collect import main as collect_main
+    from scoring.q.trees import load_trees
 
     args = ["--env", "harness/KeyChest-v0", "--iterations", "15", "--k", "3", "--depth", "8"]
     trees = {}

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness.analysis.stats import bootstrap_ci
 from harness.leaderboard import accumulate, episodes_frame, leaderboard
 from harness.records import EpisodeRecord
 from harness.run import main
-from harness.stats import bootstrap_ci
 from tests.foundation_helpers import ROOT
 
 GOLDEN = ROOT / "tests" / "golden" / "keychest_episodes.csv"

@@ -14,7 +14,6 @@ import pytest
 
 import envs  # noqa: F401 - registers the ids
 from agents.prompts import prompt_for
-from agents.registry import SUITE_AGENT_ENVS
 from envs.hotpotqa.corpus import Page
 from envs.hotpotqa.data import QATask
 from envs.hotpotqa.guessability import balances, report, step0_accuracy, yes_no_share
@@ -34,7 +33,8 @@ from envs.hotpotqa.synth_balanced import (
 from envs.hotpotqa.synth_templates import World
 from envs.hotpotqa.world import PROFESSIONS, WorldBuilder
 from envs.registration import spec
-from qvalue.rubric_templates import family_of
+from harness.suite import SUITE_AGENT_ENVS
+from scoring.rubric.templates import family_of
 
 pytest.importorskip("bm25s")
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from qvalue.collect import load_trees, main
-from qvalue.pairs import main as pairs_main
-from qvalue.pairs import read_pairs
+from qvalue.collect import main
+from scoring.q.pairs import main as pairs_main
+from scoring.q.pairs import read_pairs
+from scoring.q.trees import load_trees
 
 ARGS = ["--env", "harness/KeyChest-v0", "--iterations", "20", "--k", "4", "--depth", "12"]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.analysis.compare import compare, main
 from harness.records import EpisodeRecord
 from harness.store import RunStore
-from qvalue.compare import compare, main
 
 
 def _rec(agent: str, seed: int, success: bool, reward: float) -> EpisodeRecord:

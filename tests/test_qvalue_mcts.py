@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from qvalue.mcts import MCTS, MCTSConfig, Node, backup, select_action, tree_records, uct
-from qvalue.proposers import AdmissibleProposer
+from scoring.proposers import AdmissibleProposer
+from scoring.q.mcts import MCTS, MCTSConfig, Node, backup, select_action, tree_records, uct
 from tests.fakes_qvalue import FakeChainEnv
 
 

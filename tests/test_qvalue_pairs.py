@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qvalue.pairs import (
+from scoring.q.pairs import (
     HELDOUT,
     TRAIN,
     build_pairs,

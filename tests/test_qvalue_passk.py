@@ -1,4 +1,4 @@
-"""``qvalue.passk``: pass@k / best-of-k over k sampled runs of each test seed."""
+"""``harness.analysis.passk``: pass@k / best-of-k over k sampled runs of each test seed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from agents.base import Step
 from agents.baselines import RandomAgent
-from qvalue.passk import headroom, main
+from harness.analysis.passk import headroom, main
 
 
 def rec(seed: int, success: bool, reward: float, env: str = "E", agent: str = "a") -> object:

@@ -10,12 +10,12 @@ import pytest
 import envs  # noqa: F401
 from agents.base import Candidate, Decision, Step
 from agents.registry import AGENTS, make_agent
+from harness.analysis.rescore import main as rescore_main
+from harness.analysis.rescore import rescore_run
+from harness.analysis.stats import paired_bootstrap, pass_at_k
 from harness.run import main as run_main
-from qvalue.proposers import AdmissibleProposer, make_proposer
-from qvalue.rerank import QRerankAgent
-from qvalue.rescore import main as rescore_main
-from qvalue.rescore import rescore_run
-from qvalue.stats import paired_bootstrap, pass_at_k
+from scoring.proposers import AdmissibleProposer, make_proposer
+from scoring.rerank import QRerankAgent
 from tests.fakes_qvalue import KEYCHEST_PREFS, FakeTableScorer
 
 FAKE_AGENT = "tests.fakes_qvalue:make_fake_q_agent"
@@ -95,7 +95,7 @@ def test_paired_bootstrap_and_pass_at_k() -> None:
 
 
 def test_react_q_takes_any_agent_with_propose_as_proposer() -> None:
-    from qvalue.proposers import reset_proposer
+    from scoring.proposers import reset_proposer
 
     prop = make_proposer("tests.fakes_qvalue:FakeProposingAgent", policy="local")
     assert prop.policy == "local"  # type: ignore[attr-defined]
@@ -108,7 +108,7 @@ def test_react_q_takes_any_agent_with_propose_as_proposer() -> None:
 
 
 def test_mixed_proposer_adds_admissible_actions_the_policy_did_not_propose() -> None:
-    from qvalue.proposers import MixedProposer, reset_proposer
+    from scoring.proposers import MixedProposer, reset_proposer
 
     prop = make_proposer("tests.fakes_qvalue:FakeProposingAgent", options={"admissible": 2}, seed=1)
     assert isinstance(prop, MixedProposer)
@@ -182,7 +182,7 @@ def test_control_agents_keep_react_qs_candidates_and_choose_without_a_model(
 ) -> None:
     """react-rank takes the proposer's top; finish-first a terminal candidate when offered,
     else the top; both see exactly the proposer's k candidates and record them."""
-    from qvalue.rerank import make_finish_first, make_react_rank
+    from scoring.rerank import make_finish_first, make_react_rank
 
     fake = "tests.fakes_qvalue:FakeProposingAgent"
     step = Step(0, "o", {"task": "t", "admissible_actions": admissible}, ())
@@ -196,7 +196,7 @@ def test_control_agents_keep_react_qs_candidates_and_choose_without_a_model(
 
 
 def test_control_agents_refuse_a_model() -> None:
-    from qvalue.rerank import make_finish_first, make_react_rank
+    from scoring.rerank import make_finish_first, make_react_rank
 
     for make in (make_react_rank, make_finish_first):
         with pytest.raises(ValueError, match="takes no 'scorer' option"):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qvalue.pairs import HELDOUT, TRAIN, Pair, write_pairs
+from scoring.q.pairs import HELDOUT, TRAIN, Pair, write_pairs
 
 
 def toy_pairs() -> list[Pair]:
@@ -34,8 +34,8 @@ def pairs_file(tmp_path: Path) -> Path:
 
 @pytest.mark.model
 def test_encoder_learns_toy_and_round_trips(pairs_file: Path, tmp_path: Path) -> None:
-    from qvalue.models import load_scorer, read_card
     from qvalue.train import main
+    from scoring.models import load_scorer, read_card
 
     out = tmp_path / "enc"
     argv = ["--pairs", str(pairs_file), "--kind", "encoder", "--out", str(out)]
@@ -52,7 +52,7 @@ def test_encoder_learns_toy_and_round_trips(pairs_file: Path, tmp_path: Path) ->
     assert (out / "model.safetensors").stat().st_size < 10 * 2**20  # top layer + head, fp16
 
     scorer = load_scorer(str(out), device="cpu")
-    from qvalue.base import State
+    from scoring.base import State
 
     dark = State("get through", (), "Room 99. It is dark here.")
     bright = State("get through", (), "Room 98. It is bright here.")
@@ -60,8 +60,8 @@ def test_encoder_learns_toy_and_round_trips(pairs_file: Path, tmp_path: Path) ->
     assert s[0][1] > s[0][0] and s[1][0] > s[1][1]
 
     # a Q-guided agent on KeyChest with this scorer; rescoring the run reproduces its choices
+    from harness.analysis.rescore import rescore_run
     from harness.run import main as run_main
-    from qvalue.rescore import rescore_run
 
     run = tmp_path / "run"
     opts = [f"admissible-q.scorer={out}", "admissible-q.k=4"]
@@ -77,10 +77,10 @@ def test_encoder_learns_toy_and_round_trips(pairs_file: Path, tmp_path: Path) ->
 
 @pytest.mark.model
 def test_lm_dpo_learns_toy_with_shared_prefix_scoring(pairs_file: Path, tmp_path: Path) -> None:
-    from qvalue.lm import DPOScorer
-    from qvalue.models import load_scorer, read_card
-    from qvalue.tiny_lm import make_tiny_lm
     from qvalue.train import main
+    from scoring.models import load_scorer, read_card
+    from scoring.q.lm import DPOScorer
+    from scoring.q.tiny_lm import make_tiny_lm
 
     base = make_tiny_lm(tmp_path / "base", hidden=32, layers=1, heads=2)
     out = tmp_path / "dpo"
@@ -104,9 +104,9 @@ def test_lm_dpo_learns_toy_with_shared_prefix_scoring(pairs_file: Path, tmp_path
 
 @pytest.mark.model
 def test_lm_dpo_lora_trains_an_adapter(pairs_file: Path, tmp_path: Path) -> None:
-    from qvalue.models import load_scorer
-    from qvalue.tiny_lm import make_tiny_lm
     from qvalue.train import main
+    from scoring.models import load_scorer
+    from scoring.q.tiny_lm import make_tiny_lm
 
     base = make_tiny_lm(tmp_path / "base", hidden=32, layers=1, heads=2)
     out = tmp_path / "lora"
@@ -124,7 +124,7 @@ def test_missing_pairs_and_base_are_clear_errors(tmp_path: Path, pairs_file: Pat
     from qvalue.train import main
 
     assert main(["--pairs", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "m")]) == 2
-    assert "qvalue.pairs" in capsys.readouterr().err
+    assert "scoring.q.pairs" in capsys.readouterr().err
     argv = ["--pairs", str(pairs_file), "--kind", "lm-dpo", "--out", str(tmp_path / "m")]
     assert main(argv) == 2
     assert "--base" in capsys.readouterr().err
@@ -135,10 +135,10 @@ def test_lm_dpo_lora_on_the_local_gguf_round_trips(tmp_path: Path) -> None:
     """A few LoRA DPO steps on SmolLM2 from the local policy's GGUF: a small adapter that
     reloads to the same Q values; with the adapter off, policy = reference and Q is 0."""
     pytest.importorskip("gguf")
-    from qvalue import lm
-    from qvalue.base import State
-    from qvalue.models import load_scorer, write_card
-    from qvalue.text import lm_prompt
+    from scoring.base import State
+    from scoring.models import load_scorer, write_card
+    from scoring.q import lm
+    from scoring.text import lm_prompt
 
     pairs = toy_pairs()
     train = [p for p in pairs if p.split == TRAIN][:6]

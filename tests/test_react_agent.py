@@ -12,7 +12,7 @@ from agents.llm.base import Completion, LLMResult, Prompt
 from agents.prompts import HERE, PromptFileError, prompt_for, read_prompt
 from agents.react import ReActAgent
 from agents.registry import make_agent
-from qvalue.base import Proposer
+from scoring.base import Proposer
 from tests.fakes_llm import FakeLLM
 
 ADM = ["go north", "go east", "take key", "look", "inventory"]
@@ -248,7 +248,7 @@ def test_a_plug_in_env_class_declares_its_family(monkeypatch: pytest.MonkeyPatch
     import gymnasium as gym
 
     from envs.registration import env_family
-    from qvalue.rubric_templates import family_of
+    from scoring.rubric.templates import family_of
     from tests.fakes import FakeCountEnv
 
     class ShopLike(FakeCountEnv):

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import report_plots
 from harness.report import main as report_main
+from harness.report import plots as report_plots
 from harness.report import write_report
-from harness.report_data import build, find_runs, load_runs, rerank_analysis
+from harness.report.data import build, find_runs, load_runs, rerank_analysis
 from harness.run import main as run_main
 from tests.report_fixtures import (
     FAKE_RERANKER,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.stats import mcnemar_exact, paired_bootstrap, pearson, wilson_interval
+from harness.analysis.stats import mcnemar_exact, paired_bootstrap, pearson, wilson_interval
 
 values = st.lists(st.floats(-10, 10, allow_nan=False), min_size=1, max_size=30)
 

@@ -14,11 +14,11 @@ import envs.registration  # noqa: F401 - registers the harness/* ids
 from agents.base import Candidate, Step, Turn
 from agents.registry import AGENTS
 from envs.base import fingerprint
-from qvalue.base import State
-from qvalue.compose import ComposedScorer
-from qvalue.rubric import RubricStore, template_rubric
-from qvalue.rubric_agent import ComposedRerankAgent, make_react_q_rubric
-from qvalue.rubric_scorer import RubricScorer, judge_one
+from scoring.base import State
+from scoring.compose import ComposedScorer
+from scoring.rubric.agent import ComposedRerankAgent, make_react_q_rubric
+from scoring.rubric.rubrics import RubricStore, template_rubric
+from scoring.rubric.scorer import RubricScorer, judge_one
 from tests.fakes_llm import FakeLLM
 
 RUBRIC_REPLY = "Rubric:\n1. Takes the key first (weight: 0.6)\n2. Opens the chest (weight: 0.4)"

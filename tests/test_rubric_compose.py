@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qvalue.base import State
-from qvalue.compose import ComposedScorer, combine, normalise
+from scoring.base import State
+from scoring.compose import ComposedScorer, combine, normalise
 
 
 class FakeTableScorer:

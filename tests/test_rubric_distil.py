@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.stats import pearson
-from qvalue.rubric_distil import DistilledRubricScorer, collect, label, train
-from qvalue.rubric_scorer import RubricScorer
+from harness.analysis.stats import pearson
+from scoring.rubric.distil import DistilledRubricScorer, collect, label, train
+from scoring.rubric.scorer import RubricScorer
 
 
 def test_collect_and_label_keychest() -> None:

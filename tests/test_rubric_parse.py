@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from agents.base import Turn
-from qvalue.base import State
-from qvalue.rubric import parse_rubric, template_rubric
-from qvalue.rubric_scorer import RubricScorer, parse_verdict
-from qvalue.rubric_templates import budget, family_of, product_type
+from scoring.base import State
+from scoring.rubric.rubrics import parse_rubric, template_rubric
+from scoring.rubric.scorer import RubricScorer, parse_verdict
+from scoring.rubric.templates import budget, family_of, product_type
 
 
 def texts(items: list[tuple[str, float]]) -> list[str]:

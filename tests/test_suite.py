@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from agents.registry import SUITE_AGENT_ENVS, SUITE_MAX_STEPS
 from harness.api import default_suite, plan
 from harness.config import RunConfig
+from harness.suite import SUITE_AGENT_ENVS, SUITE_MAX_STEPS
 
 
 def test_default_suite_caps_steps_and_restricts_agents() -> None:

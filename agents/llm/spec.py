@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 
 from agents.llm.base import LLM, redact
 from envs.base import closest
-from harness.registry import Registry
+from envs.registry import Registry
 
 KINDS = ("local", "openai", "hf")
 USAGE = "use local, local:PATH.gguf, openai:MODEL[@BASE_URL], or hf:PATH_OR_ID"

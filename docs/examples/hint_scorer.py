@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from qvalue.base import State
+from scoring.base import State
 
 
 class HintScorer:

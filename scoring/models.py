@@ -5,7 +5,7 @@ envs, policy, hyperparameters, held-out pair accuracy). Loading reads only safet
 JSON: nothing is unpickled. Scorer specs: a name in ``SCORERS`` (installed packages add
 scorers through the ``harness.scorers`` entry-point group: a factory with no required
 arguments returning a Scorer); a model dir; ``bundled:NAME`` (a dir under
-``qvalue/artifacts``); or ``module:factory``.
+``scoring/q/artifacts``); or ``module:factory``.
 """
 
 from __future__ import annotations
@@ -15,21 +15,21 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from harness.registry import Registry
-from harness.store import atomic_write
-from qvalue.base import Scorer
+from envs.files import atomic_write
+from envs.registry import Registry
+from scoring.base import Scorer
 
 CARD = "card.json"
 CARD_FORMAT = "qharness-qmodel"
 CARD_VERSION = 1
 KINDS = ("encoder", "lm-dpo")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parent / "q" / "artifacts"
 
 SCORERS: Registry[Any] = Registry("scorer", "harness.scorers")
 """Scorers by name: the model-free baselines and plug-ins; model dirs, ``bundled:NAME`` and
 ``module:factory`` need no entry."""
-SCORERS.register("proposer-order", "qvalue.baselines:ProposerOrder", "the proposer's own top")
-SCORERS.register("finish-first", "qvalue.baselines:FinishFirst", "a terminal candidate first")
+SCORERS.register("proposer-order", "scoring.baselines:ProposerOrder", "the proposer's own top")
+SCORERS.register("finish-first", "scoring.baselines:FinishFirst", "a terminal candidate first")
 
 
 def write_card(out: Path, card: dict[str, Any]) -> dict[str, Any]:
@@ -89,16 +89,16 @@ def _load_scorer(spec: str, device: str, name: str) -> Scorer:
         return _checked(SCORERS.get(spec)(), spec)
     path = resolve_path(spec)
     if path is None:
-        from harness.registry import load_object
+        from envs.registry import load_object
 
         return _checked(load_object(spec)(), spec)
     card = read_card(path)
     label = name or f"q:{path.name}"
     if card["kind"] == "encoder":
-        from qvalue import encoder
-        from qvalue.lm import pick_device
+        from scoring.q import encoder
+        from scoring.q.lm import pick_device
 
         return encoder.load(path, card, device=pick_device(device), name=label)
-    from qvalue import lm
+    from scoring.q import lm
 
     return lm.load(path, card, device=device, name=label)

@@ -23,9 +23,9 @@ from typing import Any
 
 import torch
 
-from qvalue.base import State
-from qvalue.pairs import Pair
-from qvalue.text import DEFAULT_MAX_TURNS, lm_completion, lm_prompt
+from scoring.base import State
+from scoring.q.pairs import Pair
+from scoring.text import DEFAULT_MAX_TURNS, lm_completion, lm_prompt
 
 
 @dataclass(frozen=True)

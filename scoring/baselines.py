@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from qvalue.base import State
+from scoring.base import State
 
 TERMINAL_PREFIXES = ("finish[",)
 TERMINAL_ACTIONS = ("click[buy now]",)

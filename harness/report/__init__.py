@@ -15,8 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from harness import report_plots as plots
-from harness.report_data import (
+from envs.files import atomic_write
+from harness.report import plots
+from harness.report.data import (
     ReportData,
     ReportInputError,
     build,
@@ -28,8 +29,8 @@ from harness.report_data import (
     rerank_analysis,
     steps_to_success,
 )
-from harness.report_html import esc, page, table, trajectories_html
-from harness.report_views import (
+from harness.report.html import esc, page, table, trajectories_html
+from harness.report.views import (
     calibration_view,
     cost_view,
     errors_view,
@@ -40,7 +41,7 @@ from harness.report_views import (
     runs_view,
     steps_view,
 )
-from harness.store import RunDirError, atomic_write
+from harness.store import RunDirError
 
 DEFAULT_TRAJECTORIES = 20
 SECTIONS = [

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.report_data import ReportData, Steps, step_lines, top_actions
+from harness.report.data import ReportData, Steps, step_lines, top_actions
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d232a;

@@ -17,7 +17,7 @@ import numpy as np
 from agents.base import Candidate, Step
 from agents.baselines import fill_template
 from envs.base import ADMISSIBLE_ACTIONS
-from qvalue.base import Proposer
+from scoring.base import Proposer
 
 ADMISSIBLE = "admissible"
 
@@ -94,7 +94,7 @@ def make_proposer(
 def _agent_proposer(name: str, policy: str, opts: dict[str, Any]) -> Proposer:
     """The agent ``name`` built with ``opts`` (and ``policy``), checked to have ``propose``."""
     from agents.registry import AGENTS, make_agent
-    from harness.registry import UnknownName
+    from envs.registry import UnknownName
 
     if policy:
         opts.setdefault("policy", policy)

@@ -20,8 +20,8 @@ from typing import Any
 
 from agents.llm.base import LLM
 from envs.base import fingerprint
-from harness.store import atomic_write
-from qvalue.rubric_templates import TEMPLATES, family_of
+from envs.files import atomic_write
+from scoring.rubric.templates import TEMPLATES, family_of
 
 MAX_CRITERIA = 6
 TEMPLATE = "template"

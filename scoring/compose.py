@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from qvalue.base import Scorer, State
+from scoring.base import Scorer, State
 
 NORMS = ("z", "minmax")
 EPS = 1e-12

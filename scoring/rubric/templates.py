@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from qvalue.base import State
+from scoring.base import State
 
 Check = Callable[[State, str], bool | None]
 

@@ -11,7 +11,7 @@ Candidates come from the proposer exactly as ``react-q`` gets them (for WebShop'
 ``search[<query>]`` template, the ReAct proposer fills in the task text), so the rubric rows
 differ from ``react-q`` only in how the same kind of candidates are scored.
 
-``react-q-rubric`` loads its Q scorer with ``qvalue.models.load_scorer(spec, device=...)``
+``react-q-rubric`` loads its Q scorer with ``scoring.models.load_scorer(spec, device=...)``
 (a model dir, ``bundled:NAME`` or a ``module:factory`` spec).
 """
 
@@ -21,12 +21,12 @@ from dataclasses import replace
 from typing import Any
 
 from agents.base import Candidate, Step
-from qvalue.base import Proposer, State
-from qvalue.compose import ComposedScorer
-from qvalue.proposers import make_proposer
-from qvalue.rerank import QRerankAgent
-from qvalue.rubric import Rubric
-from qvalue.rubric_scorer import RubricScorer
+from scoring.base import Proposer, State
+from scoring.compose import ComposedScorer
+from scoring.proposers import make_proposer
+from scoring.rerank import QRerankAgent
+from scoring.rubric.rubrics import Rubric
+from scoring.rubric.scorer import RubricScorer
 
 COMBINED = "combined"
 
@@ -115,7 +115,7 @@ def make_react_q_rubric(
     **react_options: Any,
 ) -> ComposedRerankAgent:
     """``react-q-rubric``: ReAct proposer + (Q scorer, rubric scorer) composed by ``norm``."""
-    from qvalue.models import load_scorer
+    from scoring.models import load_scorer
 
     q = load_scorer(scorer, device=device)
     rubric = _rubric_scorer(generator, judge, workers)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.report_data import ReportData
+from harness.report.data import ReportData
 
 DASH = "—"
 

@@ -18,9 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from agents.llm.base import LLM, LLMError
-from qvalue.base import State
-from qvalue.rubric import Criterion, Rubric, RubricStore
-from qvalue.rubric_templates import Check, check_for
+from scoring.base import State
+from scoring.rubric.rubrics import Criterion, Rubric, RubricStore
+from scoring.rubric.templates import Check, check_for
 
 Verdict = float | None
 

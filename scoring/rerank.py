@@ -1,7 +1,7 @@
 """Q-guided reranking agents: a proposer gives k candidates, a Q scorer picks the argmax.
 
 Every candidate goes into the decision with its policy logprob and its score (under the
-scorer's name), so a finished run can be re-scored offline (``qvalue.rescore``). The first
+scorer's name), so a finished run can be re-scored offline (``harness.analysis.rescore``). The first
 step's ``meta`` carries the task text, which re-scoring needs to rebuild the states.
 
 Agents: ``react-q`` (default proposer ``react``: the ReAct agent's ``propose``) and
@@ -16,8 +16,8 @@ from dataclasses import replace
 from typing import Any
 
 from agents.base import Candidate, Decision, Step
-from qvalue.base import Proposer, Scorer, State
-from qvalue.proposers import ADMISSIBLE, make_proposer, proposal_usage, reset_proposer
+from scoring.base import Proposer, Scorer, State
+from scoring.proposers import ADMISSIBLE, make_proposer, proposal_usage, reset_proposer
 
 TASK_META = "task"
 BUNDLED_DEFAULT = "bundled:keychest-minilm"
@@ -94,7 +94,7 @@ def make_react_q(
     **proposer_options: Any,
 ) -> QRerankAgent:
     """``react-q``: the ReAct proposer (or another: ``proposer=admissible``) + a Q scorer."""
-    from qvalue.models import load_scorer
+    from scoring.models import load_scorer
 
     q = load_scorer(scorer, device=device)
     prop = make_proposer(proposer, policy=policy, seed=seed, options=proposer_options)

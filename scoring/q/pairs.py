@@ -1,0 +1,227 @@
+"""Step-level preference pairs from MCTS trees: ``python -m qvalue.pairs RUN_DIR... --out F``.
+
+Per tree node whose children were visited: the best vs the worst child by Q (when strictly
+better), plus every other (better, worse) pair whose Q gap is at least ``margin``. Pairs are
+deduplicated by (env, task, state, chosen, rejected), and held-out pairs are chosen by TASK,
+never by pair, so no held-out state shares a task with a training pair. The JSONL file has one
+pair per line (``split`` = train | heldout); ``<out>.meta.json`` holds counts, settings and the
+data hash (sha256 of the file's bytes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from envs.files import atomic_write
+from scoring.base import State
+from scoring.text import state_from_record
+
+TRAIN, HELDOUT = "train", "heldout"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A preference between two actions in one state, with their Q estimates."""
+
+    env_id: str
+    task_id: str
+    task: str
+    history: tuple[tuple[str, str], ...]
+    observation: str
+    chosen: str
+    rejected: str
+    q_chosen: float
+    q_rejected: float
+    visits_chosen: int
+    visits_rejected: int
+    split: str = TRAIN
+
+    @property
+    def state_key(self) -> str:
+        """Hash of the state (task, history, observation)."""
+        blob = json.dumps([self.task, self.history, self.observation])
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def state(self) -> State:
+        """The decision state of the pair (what a Q model scores)."""
+        return state_from_record(self.task, self.history, self.observation)
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        """Identity used for deduplication."""
+        return (self.env_id, self.task_id, self.state_key, self.chosen, self.rejected)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (history as lists)."""
+        d = asdict(self)
+        d["history"] = [list(t) for t in self.history]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Pair:
+        """Inverse of ``to_dict``."""
+        d = dict(d)
+        d["history"] = tuple((str(o), str(a)) for o, a in d["history"])
+        return cls(**d)
+
+
+def node_pairs(node: dict[str, Any], margin: float = 0.1, min_visits: int = 1) -> list[Pair]:
+    """Pairs of one tree node: best vs worst child, plus others with Q gap >= ``margin``."""
+    kids = [c for c in node.get("children", []) if c["visits"] >= min_visits]
+    if len(kids) < 2:
+        return []
+    kids = sorted(kids, key=lambda c: (-c["q"], c["action"]))
+    best, worst = kids[0], kids[-1]
+    chosen: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    if best["q"] > worst["q"]:
+        chosen.append((best, worst))
+    for i, a in enumerate(kids):
+        for b in kids[i + 1 :]:
+            if (a, b) != (best, worst) and a["q"] - b["q"] >= margin and a["q"] > b["q"]:
+                chosen.append((a, b))
+    history = tuple((str(o), str(a)) for o, a in node["history"])
+    return [
+        Pair(
+            str(node["env_id"]),
+            str(node["task_id"]),
+            str(node.get("task", "")),
+            history,
+            str(node["observation"]),
+            a["action"],
+            b["action"],
+            float(a["q"]),
+            float(b["q"]),
+            int(a["visits"]),
+            int(b["visits"]),
+        )
+        for a, b in chosen
+    ]
+
+
+def dedupe(pairs: Iterable[Pair]) -> list[Pair]:
+    """One pair per key (the most visited one), in first-seen order."""
+    kept: dict[tuple[str, ...], Pair] = {}
+    for p in pairs:
+        old = kept.get(p.key)
+        if old is None or p.visits_chosen + p.visits_rejected > (
+            old.visits_chosen + old.visits_rejected
+        ):
+            kept[p.key] = p
+    return list(kept.values())
+
+
+def split_by_task(pairs: Sequence[Pair], heldout: float = 0.2, seed: int = 0) -> list[Pair]:
+    """Mark the pairs of a seeded ``heldout`` fraction of tasks (at least one task when there
+    are two or more and ``heldout > 0``) as held out."""
+    tasks = sorted({(p.env_id, p.task_id) for p in pairs})
+    n_held = 0
+    if heldout > 0 and len(tasks) >= 2:
+        n_held = min(len(tasks) - 1, max(1, math.ceil(heldout * len(tasks))))
+    order = np.random.default_rng(seed).permutation(len(tasks))
+    held = {tasks[int(i)] for i in order[:n_held]}
+    return [replace(p, split=HELDOUT if (p.env_id, p.task_id) in held else TRAIN) for p in pairs]
+
+
+def build_pairs(
+    nodes: Iterable[dict[str, Any]],
+    margin: float = 0.1,
+    min_visits: int = 1,
+    heldout: float = 0.2,
+    seed: int = 0,
+) -> list[Pair]:
+    """Pairs of all nodes, deduplicated and split by task."""
+    raw = [p for node in nodes for p in node_pairs(node, margin, min_visits)]
+    return split_by_task(dedupe(raw), heldout, seed)
+
+
+def write_pairs(path: str | Path, pairs: Sequence[Pair], meta: dict[str, Any]) -> dict[str, Any]:
+    """Write the JSONL file and ``<path>.meta.json``; return the meta (with ``hash``)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(json.dumps(x.to_dict(), sort_keys=True) + "\n" for x in pairs)
+    atomic_write(p, text)
+    data = text.encode()
+    full = {
+        **meta,
+        "hash": hashlib.sha256(data).hexdigest(),
+        "pairs": len(pairs),
+        "train_pairs": sum(x.split == TRAIN for x in pairs),
+        "heldout_pairs": sum(x.split == HELDOUT for x in pairs),
+        "tasks": len({(x.env_id, x.task_id) for x in pairs}),
+        "heldout_tasks": sorted({x.task_id for x in pairs if x.split == HELDOUT}),
+        "env_ids": sorted({x.env_id for x in pairs}),
+    }
+    meta_path(p).write_text(json.dumps(full, indent=2, sort_keys=True), encoding="utf-8")
+    return full
+
+
+def meta_path(path: str | Path) -> Path:
+    """Where the meta of a pairs file lives."""
+    p = Path(path)
+    return p.with_name(p.name + ".meta.json")
+
+
+def read_pairs(path: str | Path) -> tuple[list[Pair], dict[str, Any]]:
+    """Pairs and meta of a pairs file; the meta's hash is checked against the file."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(
+            f"pairs file {str(p)!r} does not exist: build it with scoring.q.pairs"
+        )
+    data = p.read_bytes()
+    meta = json.loads(meta_path(p).read_text()) if meta_path(p).exists() else {}
+    digest = hashlib.sha256(data).hexdigest()
+    if meta.get("hash") and meta["hash"] != digest:
+        raise ValueError(f"pairs file {str(p)!r} does not match its meta hash: rebuild it")
+    meta["hash"] = digest
+    pairs = [Pair.from_dict(json.loads(line)) for line in data.decode().splitlines() if line]
+    return pairs, meta
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry point."""
+    from scoring.q.trees import SETTINGS_FILE, CollectError, load_trees
+
+    p = argparse.ArgumentParser(prog="python -m qvalue.pairs", description=__doc__)
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="collection run dirs")
+    p.add_argument("--out", required=True, metavar="FILE.jsonl")
+    p.add_argument("--margin", type=float, default=0.1, help="Q gap for non best-worst pairs")
+    p.add_argument("--min-visits", type=int, default=1, help="children with fewer are ignored")
+    p.add_argument("--heldout", type=float, default=0.2, help="fraction of TASKS held out")
+    p.add_argument("--seed", type=int, default=0)
+    ns = p.parse_args(argv)
+    nodes, sources = [], []
+    try:
+        for run in ns.runs:
+            nodes.extend(load_trees(run))
+            settings = json.loads((Path(run) / SETTINGS_FILE).read_text())["settings"]
+            sources.append({"run": str(run), **{k: settings[k] for k in ("proposer", "policy")}})
+    except (CollectError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    pairs = build_pairs(nodes, ns.margin, ns.min_visits, ns.heldout, ns.seed)
+    settings_meta = {"margin": ns.margin, "min_visits": ns.min_visits, "heldout": ns.heldout}
+    meta = write_pairs(
+        ns.out, pairs, {"sources": sources, "settings": {**settings_meta, "seed": ns.seed}}
+    )
+    print(
+        f"[pairs] {meta['pairs']} pairs ({meta['train_pairs']} train, {meta['heldout_pairs']} "
+        f"held out over {len(meta['heldout_tasks'])} tasks) from {len(nodes)} nodes -> {ns.out} "
+        f"(hash {meta['hash'][:12]})",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
