@@ -7,7 +7,7 @@ from agents.registry import AGENTS
 AGENTS.register(
     "react-q",
     "scoring.rerank:make_react_q",
-    "k candidates from a proposer (default: ReAct) reranked by a Q model (option scorer=DIR)",
+    "k ReAct candidates reranked by a Q model (default: the bundled model of the env's family)",
 )
 AGENTS.register(
     "admissible-q",

@@ -5,19 +5,21 @@ envs, policy, hyperparameters, held-out pair accuracy). Loading reads only safet
 JSON: nothing is unpickled. Scorer specs: a name in ``SCORERS`` (installed packages add
 scorers through the ``harness.scorers`` entry-point group: a factory with no required
 arguments returning a Scorer); a model dir; ``bundled:NAME`` (a dir under
-``scoring/q/artifacts``); or ``module:factory``.
+``scoring/q/artifacts``); ``auto`` / ``auto:KIND`` (the bundled ``<family>-<kind>`` model of
+each state's env family, KIND ``encoder`` by default); or ``module:factory``.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from envs.files import atomic_write
 from envs.registry import Registry
-from scoring.base import Scorer
+from scoring.base import Scorer, State
 
 CARD = "card.json"
 CARD_FORMAT = "qharness-qmodel"
@@ -30,6 +32,62 @@ SCORERS: Registry[Any] = Registry("scorer", "harness.scorers")
 ``module:factory`` need no entry."""
 SCORERS.register("proposer-order", "scoring.baselines:ProposerOrder", "the proposer's own top")
 SCORERS.register("finish-first", "scoring.baselines:FinishFirst", "a terminal candidate first")
+
+
+AUTO = "auto"
+
+
+def bundled_name(family: str, kind: str) -> str:
+    """The bundled model of an env family: ``<family>-<kind>`` under ``ARTIFACTS``."""
+    return f"{family}-{kind}"
+
+
+def bundled_models() -> list[str]:
+    """Names of the bundled model dirs (those with a card)."""
+    return sorted(p.parent.name for p in ARTIFACTS.glob(f"*/{CARD}"))
+
+
+class AutoScorer:
+    """``auto``: scores each state with the bundled model of its env's family
+    (``envs.registration.env_family``), loaded on first use; the name says which model."""
+
+    def __init__(self, kind: str = "encoder", device: str = "auto") -> None:
+        if kind not in KINDS:
+            raise ValueError(f"scorer auto:{kind}: the kind must be one of {', '.join(KINDS)}")
+        self.kind, self.device = kind, device
+        self._models: dict[str, Scorer] = {}
+        self.name = f"q:{AUTO}-{kind}"
+
+    def model_for(self, env_id: str) -> Scorer:
+        """The bundled model of ``env_id``'s family (a clear error when none is bundled)."""
+        from envs.registration import env_family
+
+        family = env_family(env_id)
+        if family not in self._models:
+            name = bundled_name(family, self.kind)
+            if not (ARTIFACTS / name / CARD).exists():
+                raise FileNotFoundError(
+                    f"scorer auto: no bundled {self.kind} model for env family {family!r} "
+                    f"({env_id}); bundled: {', '.join(bundled_models()) or 'none'}. Build it "
+                    f"with python -m qvalue.bundle --family {family} --kind {self.kind}, or "
+                    "pass scorer=DIR"
+                )
+            self._models[family] = load_scorer(f"bundled:{name}", self.device, f"q:{name}")
+        return self._models[family]
+
+    def score(self, states: Sequence[State], actions: Sequence[Sequence[str]]) -> list[list[float]]:
+        """Each state by its family's model (one batch per family, results in input order)."""
+        out: list[list[float]] = [[] for _ in states]
+        by_env: dict[str, list[int]] = {}
+        for i, st in enumerate(states):
+            by_env.setdefault(st.env_id, []).append(i)
+        for env_id, idx in by_env.items():
+            model = self.model_for(env_id)
+            self.name = model.name
+            scores = model.score([states[i] for i in idx], [actions[i] for i in idx])
+            for i, sc in zip(idx, scores, strict=True):
+                out[i] = sc
+        return out
 
 
 def write_card(out: Path, card: dict[str, Any]) -> dict[str, Any]:
@@ -87,6 +145,8 @@ def _load_scorer(spec: str, device: str, name: str) -> Scorer:
         )
     if spec in SCORERS.entries():
         return _checked(SCORERS.get(spec)(), spec)
+    if spec == AUTO or spec.startswith(AUTO + ":"):
+        return AutoScorer(spec.partition(":")[2] or "encoder", device)
     path = resolve_path(spec)
     if path is None:
         from envs.registry import load_object

@@ -39,14 +39,15 @@ class QRerankAgent:
         """Score the proposed candidates in one batch and take the argmax (first on ties)."""
         cands = self.proposer.propose(step, self.k)
         state = State.from_step(step)
-        meta = self.meta(step, state)
         if not cands:
+            meta = self.meta(step, state)
             act = getattr(self.proposer, "act", None)
             if callable(act):  # the proposer acting alone, e.g. ReAct
                 d = act(step)
                 return replace(d, meta={**meta, "fallback": "proposer.act", **dict(d.meta)})
             return Decision(self.fallback, thought="no candidates", meta=meta)
         scored, ranking = self.score(state, cands)
+        meta = self.meta(step, state)  # after scoring: an ``auto`` scorer names its model then
         best = max(range(len(scored)), key=lambda i: (ranking[i], -i))
         tokens_in, tokens_out = proposal_usage(self.proposer, cands)
         thought = scored[best].details.get("thought") or next(
@@ -87,13 +88,14 @@ class QRerankAgent:
 def make_react_q(
     proposer: str = "react",
     k: int = 5,
-    scorer: str = "",
+    scorer: str = "auto",
     policy: str = "",
     device: str = "auto",
     seed: int = 0,
     **proposer_options: Any,
 ) -> QRerankAgent:
-    """``react-q``: the ReAct proposer (or another: ``proposer=admissible``) + a Q scorer."""
+    """``react-q``: the ReAct proposer (or another: ``proposer=admissible``) + a Q scorer
+    (default ``auto``: the bundled encoder of the env's family; ``auto:lm-dpo`` its adapter)."""
     from scoring.models import load_scorer
 
     q = load_scorer(scorer, device=device)

@@ -65,7 +65,7 @@ def test_unknown_proposer_and_missing_scorer_say_what_to_do() -> None:
     with pytest.raises(ValueError, match="propose"):
         make_proposer("random")  # an agent without propose()
     with pytest.raises(ValueError, match=r"qvalue\.train"):
-        make_agent("react-q", {"proposer": "admissible"})
+        make_agent("react-q", {"proposer": "admissible", "scorer": ""})
     assert "react-q" in AGENTS and "admissible-q" in AGENTS
 
 
@@ -201,3 +201,28 @@ def test_control_agents_refuse_a_model() -> None:
     for make in (make_react_rank, make_finish_first):
         with pytest.raises(ValueError, match="takes no 'scorer' option"):
             make(proposer="tests.fakes_qvalue:FakeProposingAgent", scorer="bundled:x")
+
+
+def test_auto_scorer_uses_the_bundled_model_of_the_env_family(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from scoring import models
+    from scoring.base import State
+    from scoring.models import load_scorer
+
+    shutil.copytree(models.ARTIFACTS / "keychest-minilm", tmp_path / "keychest-encoder")
+    monkeypatch.setattr(models, "ARTIFACTS", tmp_path)
+    auto = load_scorer("auto", device="cpu")
+    assert auto.name == "q:auto-encoder"  # nothing resolved before the first state
+    state = State("Open the chest.", (), "You see a key.", "harness/KeyChest-v0")
+    acts = [["take key", "go north", "look"]]
+    direct = load_scorer(str(tmp_path / "keychest-encoder"), device="cpu").score([state], acts)
+    assert auto.score([state], acts) == direct
+    assert auto.name == "q:keychest-encoder"
+    alf = State("Put a plate in the sink.", (), "You are in a kitchen.", "harness/ALFWorldGen-v0")
+    with pytest.raises(FileNotFoundError, match="--family alfworld --kind encoder"):
+        auto.score([alf], [["look"]])
+    with pytest.raises(ValueError, match="encoder, lm-dpo"):
+        load_scorer("auto:bert")

@@ -52,6 +52,8 @@ def combined(runs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_single_run_markdown_has_leaderboard(single: Path) -> None:
+    md = single.with_name("report.md").read_text()
+    assert md.index("## Q guidance: react-q − react") < md.index("## Leaderboard")
     md = (single.parent / "report.md").read_text()
     assert "## Leaderboard" in md and f"### {KEYCHEST}" in md
     # Wilson interval of 6 wins of 6

@@ -100,3 +100,29 @@ def test_mcnemar_exact_counts_only_discordant_pairs() -> None:
     assert math.isnan(mcnemar_exact([], []))
     with pytest.raises(ValueError, match="one length"):
         mcnemar_exact([1.0], [1.0, 0.0])
+
+
+def test_lift_rows_orient_react_q_minus_react() -> None:
+    import pandas as pd
+
+    from harness.report.data import lift_rows
+
+    cols = ["env_id", "a", "b", "shared_seeds", "success_a", "success_b", "success_diff"]
+    cols += ["success_low", "success_high", "success_p_mcnemar", "reward_diff", "reward_low"]
+    cols += ["reward_high"]
+    pairs = pd.DataFrame(
+        [
+            ["e1", "react", "react-q", 5, 0.2, 0.6, -0.4, -0.8, -0.2, 0.1, -0.3, -0.5, 0.1],
+            ["e2", "react-q", "react", 5, 0.6, 0.2, 0.4, 0.2, 0.8, 0.1, 0.3, -0.1, 0.5],
+            ["e3", "random", "react", 5, 0.0, 0.2, -0.2, -0.4, 0.0, 0.5, 0.0, 0.0, 0.0],
+        ],
+        columns=cols,
+    )
+    got = lift_rows(pairs).set_index("env_id")
+    assert list(got.index) == ["e1", "e2"]  # the random row is not a lift
+    e1 = got.loc["e1"]
+    assert (e1["a"], e1["b"], e1["success_a"], e1["success_b"]) == ("react-q", "react", 0.6, 0.2)
+    assert (e1["success_diff"], e1["success_low"], e1["success_high"]) == (0.4, 0.2, 0.8)
+    assert (e1["reward_diff"], e1["reward_low"], e1["reward_high"]) == (0.3, -0.1, 0.5)
+    assert got.loc["e2"].to_dict() == pairs.iloc[1].drop("env_id").to_dict()
+    assert lift_rows(pairs.iloc[2:]).empty

@@ -24,6 +24,7 @@ from harness.report.data import (
     calibration_summary,
     cost_table,
     find_runs,
+    lift_rows,
     load_runs,
     paired_comparisons,
     rerank_analysis,
@@ -45,6 +46,7 @@ from harness.store import RunDirError
 
 DEFAULT_TRAJECTORIES = 20
 SECTIONS = [
+    ("lift", "Q guidance"),
     ("leaderboard", "Leaderboard"),
     ("paired", "Paired comparisons"),
     ("cost", "Cost vs success"),
@@ -58,6 +60,11 @@ PAIRED_TEXT = (
     "Differences are A − B, averaged over the shared seeds; the interval is a paired "
     "percentile bootstrap (2,000 resamples of seeds). Episodes that ended in an error "
     "count as failures, as in the leaderboard."
+)
+LIFT_TEXT = (
+    "react-q − react on the seeds both played, per env (the same paired bootstrap and "
+    "McNemar test as below; A = react-q). Read the interval, not the point: with a few "
+    "seeds it is wide."
 )
 RERANK_TEXT = (
     "Steps whose record lists candidate actions. 'differs from top' counts steps where the "
@@ -107,6 +114,12 @@ def markdown(data: ReportData, t: Tables, generated: str) -> str:
         f"Generated {generated}; charts and trajectories: report.html.",
         "",
     ]
+    lift = lift_rows(t.pairs)
+    out += ["## Q guidance: react-q − react", "", LIFT_TEXT, ""]
+    if lift.empty:
+        out += ["No env where react and react-q played the same seeds.", ""]
+    for env_id in sorted(set(lift["env_id"])):
+        out += [f"### {env_id}", "", markdown_table(pairs_view(_env_rows(lift, env_id))), ""]
     out += ["## Runs", "", markdown_table(runs_view(data)), ""]
     out += ["## Leaderboard", ""]
     if data.board.empty:
@@ -208,6 +221,13 @@ def html_report(data: ReportData, t: Tables, generated: str, limit: int) -> str:
     ]
     if not plots.available():
         body.append(f'<p class="warn">{esc(plots.NO_MATPLOTLIB)}</p>')
+    lift = lift_rows(t.pairs)
+    body += ['<section id="lift"><h2>Q guidance: react-q − react</h2>', f"<p>{esc(LIFT_TEXT)}</p>"]
+    if lift.empty:
+        body.append('<p class="muted">No env where react and react-q played the same seeds.</p>')
+    else:
+        body += _per_env(lift, pairs_view, None)
+    body += ["</section>"]
     body += ['<section id="leaderboard"><h2>Leaderboard</h2>', *_leaderboard_html(data)]
     body += ["</section>", '<section id="paired"><h2>Paired comparisons</h2>']
     body += [f"<p>{esc(PAIRED_TEXT)}</p>"]

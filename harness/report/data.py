@@ -213,6 +213,27 @@ def paired_comparisons(data: ReportData, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+LIFT = ("react-q", "react")
+"""(guided, base): the comparison a report shows first."""
+
+
+def lift_rows(pairs: pd.DataFrame, guided: str = LIFT[0], base: str = LIFT[1]) -> pd.DataFrame:
+    """The rows of ``paired_comparisons`` between ``guided`` and ``base``, oriented as
+    guided − base (A = guided)."""
+    out = []
+    for r in pairs.to_dict("records"):
+        if (r["a"], r["b"]) == (guided, base):
+            out.append(r)
+        elif (r["a"], r["b"]) == (base, guided):
+            flipped = {**r, "a": guided, "b": base}
+            flipped["success_a"], flipped["success_b"] = r["success_b"], r["success_a"]
+            for m in ("success", "reward"):
+                flipped[f"{m}_diff"] = -r[f"{m}_diff"]
+                flipped[f"{m}_low"], flipped[f"{m}_high"] = -r[f"{m}_high"], -r[f"{m}_low"]
+            out.append(flipped)
+    return pd.DataFrame(out, columns=pairs.columns)
+
+
 def cost_table(data: ReportData) -> pd.DataFrame:
     """Tokens and seconds per episode and per success, for each env and entry."""
     cols = ["env_id", "entry", "episodes", "successes", "success_rate", "tokens_per_episode"]

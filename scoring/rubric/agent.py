@@ -104,7 +104,7 @@ def make_react_rubric(
 def make_react_q_rubric(
     policy: str = "local",
     k: int = 4,
-    scorer: str = "",
+    scorer: str = "auto",
     q_weight: float = 1.0,
     rubric_weight: float = 1.0,
     norm: str = "z",
