@@ -44,7 +44,7 @@ from harness.preflight import (
 from harness.records import EpisodeRecord, episode_key, latest_per_episode
 from harness.runner import EpisodeJob, Limits, run_jobs
 from harness.store import RunStore, storage_errors
-from harness.suite import DEFAULT_AGENTS, SUITE_AGENT_ENVS, SUITE_MAX_STEPS
+from harness.suite import DEFAULT_AGENTS, SUITE_AGENT_ENVS, SUITE_AGENT_LIMITS, SUITE_MAX_STEPS
 
 log = logging.getLogger("qharness")
 
@@ -104,9 +104,21 @@ class RunPlan:
         steps = self.config.max_steps
         return [
             f"{e}: {' '.join(a)}, {self.counts[e]} episodes, max {steps} steps"
+            + self._capped(a, self.counts[e])
             for e, a in agents.items()
             if a
         ]
+
+    def _capped(self, agents: list[str], episodes: int) -> str:
+        """`` (react, react-q: 3 episodes, max 10 steps)`` for suite agents with own limits."""
+        caps: dict[tuple[int, int], list[str]] = {}
+        for a in agents:
+            n, steps = suite_limits(self.config, a, episodes)
+            if (n, steps) != (episodes, 0):
+                caps.setdefault((n, steps or self.config.max_steps), []).append(a)
+        return "".join(
+            f" ({', '.join(names)}: {n} episodes, max {s} steps)" for (n, s), names in caps.items()
+        )
 
     def check(self) -> None:
         """The cheap checks (no env made, no agent built): option targets and plan size."""
@@ -176,7 +188,10 @@ def default_suite(cfg: RunConfig) -> tuple[RunConfig, dict[str, int]]:
     if is_suite:
         steps = SUITE_MAX_STEPS if cfg.max_steps == RunConfig.max_steps else cfg.max_steps
         cfg = replace(cfg, suite=True, max_steps=steps)
-        only = "; ".join(f"{a} only on {', '.join(e)}" for a, e in SUITE_AGENT_ENVS.items())
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for a, e in SUITE_AGENT_ENVS.items():
+            groups.setdefault(e, []).append(a)
+        only = "; ".join(f"{', '.join(a)} only on {', '.join(e)}" for e, a in groups.items())
         log.info("[suite] default suite, max_steps=%d; %s", steps, only)
     if not cfg.agents:
         cfg = replace(cfg, agents=DEFAULT_AGENTS)
@@ -197,8 +212,21 @@ def make_env(cfg: RunConfig, env_id: str) -> gym.Env[Any, Any]:
 
 
 def plan(cfg: RunConfig, counts: dict[str, int]) -> list[EpisodeJob]:
-    """Every (env, agent, seed) of the run, in a fixed order."""
-    return [EpisodeJob(e, a, cfg.seed + i) for e, a in planned_pairs(cfg) for i in range(counts[e])]
+    """Every (env, agent, seed) of the run, in a fixed order (in the default suite the LLM
+    agents play the first seeds only, with their own step cap: ``SUITE_AGENT_LIMITS``)."""
+    jobs = []
+    for e, a in planned_pairs(cfg):
+        n, steps = suite_limits(cfg, a, counts[e])
+        jobs += [EpisodeJob(e, a, cfg.seed + i, steps) for i in range(n)]
+    return jobs
+
+
+def suite_limits(cfg: RunConfig, agent: str, episodes: int) -> tuple[int, int]:
+    """``(episodes, max steps)`` of ``agent`` on an env with ``episodes`` (0 steps: the run's)."""
+    if not cfg.suite or agent not in SUITE_AGENT_LIMITS:
+        return episodes, 0
+    n, steps = SUITE_AGENT_LIMITS[agent]
+    return min(n, episodes), min(steps, cfg.max_steps)
 
 
 def planned_pairs(cfg: RunConfig) -> list[tuple[str, str]]:

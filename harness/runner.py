@@ -35,6 +35,7 @@ class EpisodeJob:
     env_id: str
     agent: str
     seed: int
+    max_steps: int = 0  # 0: the run's step limit
 
 
 @dataclass
@@ -268,7 +269,7 @@ class EpisodeRunner:
     def run(self, job: EpisodeJob) -> EpisodeResult:
         """Play ``job`` under the task's limits."""
         t = self.task
-        return self.worker.run(job, t.split, t.max_steps, t.limits)
+        return self.worker.run(job, t.split, job.max_steps or t.max_steps, t.limits)
 
     def close(self) -> None:
         """Close the worker's envs and agents."""

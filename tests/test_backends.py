@@ -111,9 +111,11 @@ def test_episode_task_pickles_and_lost_episode_is_an_error_record() -> None:
     runner = clone.start()
     try:
         res = runner.run(EpisodeJob("harness/KeyChest-v0", "random", 3))
+        capped = runner.run(EpisodeJob("harness/KeyChest-v0", "random", 3, max_steps=2))
     finally:
         runner.close()
     assert res.record.error == "" and res.record.steps == 5
+    assert capped.record.steps == 2 and capped.record.truncated  # the job's own step cap
     lost = task.lost(EpisodeJob("harness/KeyChest-v0", "random", 4), "WorkerCrashedError: x")
     assert lost.record.error == "WorkerCrashedError: x" and lost.record.seed == 4
     assert lost.steps == []

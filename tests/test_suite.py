@@ -20,3 +20,26 @@ def test_default_suite_caps_steps_and_restricts_agents() -> None:
 def test_explicit_runs_are_not_the_suite() -> None:
     cfg, _ = default_suite(RunConfig(envs=("harness/KeyChest-v0",)))
     assert not cfg.suite and cfg.max_steps == RunConfig.max_steps
+
+
+def test_suite_pairs_react_and_react_q_on_one_env_per_offline_family() -> None:
+    from envs.registration import env_family
+    from harness.api import RunPlan
+    from harness.suite import FAMILY_ENVS, SUITE_AGENT_LIMITS
+
+    cfg, counts = default_suite(RunConfig())
+    jobs = plan(cfg, counts)
+    n, steps = SUITE_AGENT_LIMITS["react"]
+    for agent in ("react", "react-q"):
+        mine = [j for j in jobs if j.agent == agent]
+        assert {j.env_id for j in mine} == set(FAMILY_ENVS)
+        assert all(j.max_steps == steps for j in mine)
+        assert sorted(j.seed for j in mine if j.env_id == FAMILY_ENVS[0]) == list(range(n))
+    assert {env_family(e) for e in FAMILY_ENVS} == {
+        "keychest", "hotpotqa", "webshop", "alfworld", "textworld"
+    }  # fmt: skip
+    assert all(j.max_steps == 0 for j in jobs if j.agent in ("random", "expert"))
+    line = next(x for x in RunPlan(cfg, counts).lines() if x.startswith("harness/KeyChest-v0:"))
+    assert line.endswith(f", max 20 steps (react, react-q: {n} episodes, max {steps} steps)")
+    explicit, c2 = default_suite(RunConfig(envs=("harness/KeyChest-v0",), agents=("react",)))
+    assert all(j.max_steps == 0 for j in plan(explicit, c2))  # only the suite caps
