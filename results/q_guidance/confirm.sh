@@ -1,0 +1,33 @@
+#!/bin/sh
+# Confirmatory Q-guidance runs (issue 16): test seeds 1000-1039 of each env, named in
+# results/q_guidance/README.md before any of them was run. Resumable: rerun the same command
+# (every run uses --resume; finished episodes are kept). Run from the repository root:
+#   sh results/q_guidance/confirm.sh                       # all four envs
+#   ENVS=harness/ALFWorldGen-v0 sh results/q_guidance/confirm.sh
+#   AGENTS_ONLY=encoder sh results/q_guidance/confirm.sh   # skip the lm-dpo rows
+set -e
+OUT=${OUT:-results/q_guidance/confirm}
+ENVS=${ENVS:-"harness/ALFWorldGen-v0 harness/TextWorld-Simple-v0 harness/HotPotQASynth-v1 harness/WebShopSynth-v0"}
+RUN="python -m harness.run --seed 1000 --episodes 40 --max-steps 15 --policy local --leaderboard= --resume"
+for env in $ENVS; do
+  d=$OUT/$(echo "$env" | sed 's#harness/##')
+  # greedy ReAct; react-q's k=5 candidates chosen by the proposer's own ranking (react-rank) or
+  # a terminal one first (finish-first); react-q with the bundled encoder of the env's family
+  $RUN --envs "$env" --agents react react-rank finish-first react-q --out "$d/main"
+  # ReAct sampling at temperature 1, one sample per step
+  $RUN --envs "$env" --agents react --agent-opt react.temperature=1 --out "$d/react-t1"
+  if [ "${AGENTS_ONLY:-}" != encoder ]; then
+    # react-q with the bundled lm-dpo adapter of the env's family (Q = beta * log-ratio)
+    $RUN --envs "$env" --agents react-q --agent-opt react-q.scorer=auto:lm-dpo --out "$d/react-q-lm"
+  fi
+done
+RUNS=""
+for d in "$OUT"/*/; do
+  RUNS="$RUNS ${d}main ${d}react-t1=react-t1"
+  [ -f "${d}react-q-lm/episodes.jsonl" ] && RUNS="$RUNS ${d}react-q-lm=react-q-lm"
+done
+# shellcheck disable=SC2086
+python -m harness.analysis.summary $RUNS --agents react-q react-q-lm \
+  --baselines react react-t1 react-rank finish-first --out results/q_guidance/summary.csv \
+  --by-type results/q_guidance/summary_by_type.csv \
+  --calibration results/q_guidance/summary_calibration.csv
