@@ -261,7 +261,7 @@ def preflight(cfg: RunConfig, counts: dict[str, int]) -> dict[str, str]:
     check_outputs(cfg)
     check_policies(cfg, partial(agent_options, cfg))
     fps = env_fingerprints(cfg, partial(make_env, cfg))
-    check_agents(cfg, partial(build_agent, cfg))
+    check_agents(cfg, partial(build_agent, cfg), planned_pairs(cfg))
     return fps
 
 

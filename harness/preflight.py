@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -156,21 +156,41 @@ def _local_model_ok(arg: str) -> bool:
     return hub or Path(arg).expanduser().is_file()
 
 
-def check_agents(cfg: RunConfig, build: Callable[[str], Any]) -> None:
-    """Build each agent once (option names and values checked), then close it."""
+def check_agents(
+    cfg: RunConfig, build: Callable[[str], Any], pairs: Sequence[tuple[str, str]] = ()
+) -> None:
+    """Build each agent once (option names and values checked), check that its scorers have a
+    model for every env it will play (``pairs``: (env, agent)), then close it."""
     for name in cfg.agents:
+        opts = cfg.agent_options.get(name, {})
+        with_opts = f" with options {opts}" if opts else ""
         try:
             agent = build(name)
         except UnknownOption as exc:
             raise BadInput(str(exc)) from None
         except Exception as exc:
-            opts = cfg.agent_options.get(name, {})
-            with_opts = f" with options {opts}" if opts else ""
             raise BadInput(f"agent {name!r} cannot be built{with_opts}: {one_line(exc)}") from None
+        try:
+            for env_id in (e for e, a in pairs if a == name):
+                for scorer in agent_scorers(agent):
+                    check = getattr(scorer, "check_env", None)
+                    if callable(check):
+                        check(env_id)
+        except Exception as exc:
+            raise BadInput(f"agent {name!r}{with_opts}: {exc}") from None
         close = getattr(agent, "close", None)
         if callable(close):
             with contextlib.suppress(Exception):
                 close()
+
+
+def agent_scorers(agent: Any) -> list[Any]:
+    """The scorers of a reranking agent (its ``scorer``, or a composed scorer's parts)."""
+    scorer = getattr(agent, "scorer", None)
+    if scorer is None:
+        return []
+    parts = getattr(scorer, "parts", None)
+    return [p for p, _ in parts] if parts else [scorer]
 
 
 def check_plan_size(total: int) -> None:

@@ -58,22 +58,28 @@ class AutoScorer:
         self._models: dict[str, Scorer] = {}
         self.name = f"q:{AUTO}-{kind}"
 
-    def model_for(self, env_id: str) -> Scorer:
-        """The bundled model of ``env_id``'s family (a clear error when none is bundled)."""
+    def check_env(self, env_id: str) -> str:
+        """The bundled model name for ``env_id``'s family; FileNotFoundError (saying how to
+        build it) when none is bundled. Loads nothing."""
         from envs.registration import env_family
 
         family = env_family(env_id)
-        if family not in self._models:
-            name = bundled_name(family, self.kind)
-            if not (ARTIFACTS / name / CARD).exists():
-                raise FileNotFoundError(
-                    f"scorer auto: no bundled {self.kind} model for env family {family!r} "
-                    f"({env_id}); bundled: {', '.join(bundled_models()) or 'none'}. Build it "
-                    f"with python -m qvalue.bundle --family {family} --kind {self.kind}, or "
-                    "pass scorer=DIR"
-                )
-            self._models[family] = load_scorer(f"bundled:{name}", self.device, f"q:{name}")
-        return self._models[family]
+        name = bundled_name(family, self.kind)
+        if not (ARTIFACTS / name / CARD).exists():
+            raise FileNotFoundError(
+                f"scorer auto: no bundled {self.kind} model for env family {family!r} "
+                f"({env_id}); bundled: {', '.join(bundled_models()) or 'none'}. Build it "
+                f"with python -m qvalue.bundle --family {family} --kind {self.kind}, or "
+                "pass scorer=DIR"
+            )
+        return name
+
+    def model_for(self, env_id: str) -> Scorer:
+        """The bundled model of ``env_id``'s family, loaded once."""
+        name = self.check_env(env_id)
+        if name not in self._models:
+            self._models[name] = load_scorer(f"bundled:{name}", self.device, f"q:{name}")
+        return self._models[name]
 
     def score(self, states: Sequence[State], actions: Sequence[Sequence[str]]) -> list[list[float]]:
         """Each state by its family's model (one batch per family, results in input order)."""

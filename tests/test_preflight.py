@@ -113,3 +113,19 @@ def test_a_policy_backend_that_cannot_be_made_fails_first(
     assert main([*base, "--policy", "local", "--out", str(tmp_path / "b")]) == 2
     assert "pip install 'qharness[local]'" in capsys.readouterr().err
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_scorer_auto_without_a_bundled_model_fails_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scoring import models
+
+    monkeypatch.setattr(models, "ARTIFACTS", tmp_path / "none")
+    out = tmp_path / "run"
+    argv = ["--envs", KEYCHEST, "--agents", "react-q", "--episodes", "1", "--out", str(out)]
+    argv += ["--agent-opt", "react-q.proposer=admissible", "--leaderboard", ""]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no bundled encoder model for env family 'keychest'" in err[0]
+    assert "python -m qvalue.bundle --family keychest --kind encoder" in err[0]
+    assert not out.exists()
