@@ -79,6 +79,15 @@ def split_arg(arg: str) -> tuple[str, str]:
     return (d, name) if eq and d else (arg, "")
 
 
+def missing_runs(runs: Sequence[str]) -> list[str]:
+    """The dirs of ``runs`` (``DIR`` or ``DIR=NAME``) that hold no episodes."""
+    return [
+        d
+        for d, _ in map(split_arg, runs)
+        if not any((Path(d) / f).exists() for f in ("episodes.jsonl", "episodes.csv"))
+    ]
+
+
 def _episodes(run_dir: str) -> list[Any]:
     if (Path(run_dir) / "episodes.jsonl").exists():
         return list(RunStore(run_dir).load())
@@ -134,11 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--other", required=True)
     p.add_argument("--out", help="CSV to write")
     ns = p.parse_args(argv)
-    missing = [
-        d
-        for d, _ in map(split_arg, ns.runs)
-        if not any((Path(d) / f).exists() for f in ("episodes.jsonl", "episodes.csv"))
-    ]
+    missing = missing_runs(ns.runs)
     if missing:
         print(f"error: no episodes in {', '.join(missing)}: pass run dirs", file=sys.stderr)
         return 2

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.analysis.compare import load, split_arg
+from harness.analysis.compare import load, missing_runs, split_arg
 from harness.analysis.stats import paired_bootstrap, pearson
 from harness.leaderboard import write_csv
 from harness.store import RunDirError, RunStore
@@ -137,11 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--by-type", metavar="FILE.csv", help="per task type, with wins w/o reading")
     p.add_argument("--calibration", metavar="FILE.csv", help="chosen-action Q vs return")
     ns = p.parse_args(argv)
-    missing = [
-        d
-        for d, _ in map(split_arg, ns.runs)
-        if not any((Path(d) / f).exists() for f in ("episodes.jsonl", "episodes.csv"))
-    ]
+    missing = missing_runs(ns.runs)
     if missing:
         print(f"error: no episodes in {', '.join(missing)}: pass run dirs", file=sys.stderr)
         return 2
