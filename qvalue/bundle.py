@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.api import log_to_stderr
-from scoring.models import ARTIFACTS
+from scoring.models import ARTIFACTS, read_card, write_card
 
 _log = logging.getLogger("qharness")
 
@@ -56,6 +56,7 @@ class Recipe:
     envs: tuple[str, ...]
     tasks: int
     collect: tuple[str, ...] = tuple(REACT_COLLECT)
+    pairs: tuple[str, ...] = tuple(PAIRS)
 
 
 TEXTWORLD = tuple(
@@ -72,6 +73,7 @@ LEGACY_RECIPE = Recipe(
     ("harness/KeyChest-v0",),
     60,
     ("--iterations", "400", "--k", "8", "--depth", "25"),
+    ("--margin", "0.1", "--min-visits", "5", "--heldout", "0.2", "--seed", "0"),
 )
 LEGACY_TRAIN = [
     *("--kind", "encoder", "--epochs", "2", "--batch-size", "16", "--lr", "3e-4"),
@@ -100,6 +102,20 @@ def collect_all(recipe: Recipe, work: Path, workers: int) -> int:
     return 0
 
 
+def recipe_card(recipe: Recipe, train_args: Sequence[str]) -> dict[str, object]:
+    """How the model was built, for its card: the command and every step's flags."""
+    kind = train_args[train_args.index("--kind") + 1]
+    family = next((f for f, r in FAMILIES.items() if r == recipe), "")
+    command = "python -m qvalue.bundle" + (f" --family {family} --kind {kind}" if family else "")
+    return {
+        "command": command,
+        "envs": list(recipe.envs),
+        "collect": ["--tasks", str(recipe.tasks), *recipe.collect],
+        "pairs": list(recipe.pairs),
+        "train": list(train_args),
+    }
+
+
 def build(recipe: Recipe, train_args: Sequence[str], work: Path, dest: Path, workers: int) -> int:
     """Collect, pair, train; copy the model into ``dest``."""
     from qvalue import train
@@ -109,7 +125,7 @@ def build(recipe: Recipe, train_args: Sequence[str], work: Path, dest: Path, wor
         return 2
     runs = sorted(str(p) for p in (work / "collect").iterdir())
     pair_file = work / "pairs.jsonl"
-    if pairs.main([*runs, "--out", str(pair_file), *PAIRS]) != 0:
+    if pairs.main([*runs, "--out", str(pair_file), *recipe.pairs]) != 0:
         return 2
     kind = train_args[train_args.index("--kind") + 1]
     model = work / kind
@@ -121,8 +137,33 @@ def build(recipe: Recipe, train_args: Sequence[str], work: Path, dest: Path, wor
     for name in names:
         shutil.copy2(model / name, dest / name)
     shutil.copy2(pairs.meta_path(pair_file), dest / "pairs.meta.json")
+    card = read_card(dest)
+    card.pop("format", None), card.pop("format_version", None)
+    write_card(dest, {**card, "recipe": recipe_card(recipe, train_args)})
     _log.info("[bundle] wrote %s", dest)
     return 0
+
+
+def card_rows() -> list[str]:
+    """One Markdown row per bundled model: its card's pairs, held-out accuracy, time, size."""
+    from scoring.models import bundled_models, read_card
+
+    rows = [
+        "| model | kind | envs | train / held-out pairs | held-out pair accuracy | "
+        "training time | size |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in bundled_models():
+        card, path = read_card(ARTIFACTS / name), ARTIFACTS / name
+        pairs = card.get("pair_data", {})
+        size = sum(f.stat().st_size for f in path.iterdir() if f.is_file()) / 1e6
+        rows.append(
+            f"| {name} | {card['kind']} | {', '.join(card.get('envs', []))} | "
+            f"{pairs.get('train_pairs', '?')} / {pairs.get('heldout_pairs', '?')} | "
+            f"{float(card.get('heldout_accuracy', float('nan'))):.3f} | "
+            f"{float(card.get('train_time_s', float('nan'))):.0f} s | {size:.1f} MB |"
+        )
+    return rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -134,7 +175,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--work", default="", metavar="DIR", help="default results/cache/bundle-F")
     p.add_argument("--dest", default="", metavar="DIR", help="default scoring/q/artifacts/<name>")
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--list", action="store_true", help="print the bundled models' cards")
     ns = p.parse_args(argv)
+    if ns.list:
+        print("\n".join(card_rows()))
+        return 0
     if ns.family:
         name = artifact_name(ns.family, ns.kind)
         recipe, train_args = FAMILIES[ns.family], ENCODER if ns.kind == "encoder" else LM_DPO

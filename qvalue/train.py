@@ -11,7 +11,8 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,26 @@ def _base_spec(base: str) -> str:
     return str(Path(base).expanduser().resolve())
 
 
+def accuracy_by_task(
+    accuracy: Callable[[Sequence[Pair]], float | None], pairs: Sequence[Pair]
+) -> dict[str, tuple[float | None, int]]:
+    """Held-out pair accuracy and pair count per task (pairs of two tasks never share a
+    state, so scoring task by task costs what one call over all of them does)."""
+    tasks: dict[str, list[Pair]] = {}
+    for p in pairs:
+        tasks.setdefault(p.task_id, []).append(p)
+    return {t: (accuracy(ps), len(ps)) for t, ps in sorted(tasks.items())}
+
+
+def overall_accuracy(
+    by_task: dict[str, tuple[float | None, int]], pairs: Sequence[Pair]
+) -> float | None:
+    """The accuracy over all pairs, from the per-task figures."""
+    if not pairs:
+        return None
+    return sum(float(a or 0.0) * n for a, n in by_task.values()) / len(pairs)
+
+
 def train_model(ns: argparse.Namespace) -> dict[str, Any]:
     """Train, evaluate on held-out pairs, save weights and card; return the card."""
     pairs, meta = read_pairs(ns.pairs)
@@ -101,7 +122,8 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
         saved = encoder.save(trained, out)
         # score with the saved (possibly float16) weights, as users will
         enc = encoder.load(out, {"hyperparameters": encoder.config_dict(cfg)}, device=dev)
-        acc, hyper = encoder.pair_accuracy(enc, heldout), encoder.config_dict(cfg)
+        by_task = accuracy_by_task(partial(encoder.pair_accuracy, enc), heldout)
+        hyper = encoder.config_dict(cfg)
         from envs.base import package_version
 
         base = {"package": encoder.BASE_PACKAGE, "version": package_version(encoder.BASE_PACKAGE)}
@@ -126,7 +148,7 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
         stats, dpo_scorer = lm.train(train, dpo, out, device=ns.device, log=log)
         hyper = lm.settings_dict(dpo)
         t_eval = time.perf_counter()
-        acc = lm.pair_accuracy(dpo_scorer, heldout)
+        by_task = accuracy_by_task(partial(lm.pair_accuracy, dpo_scorer), heldout)
         eval_s = round(time.perf_counter() - t_eval, 2)
         base_card = {"spec": dpo.base, "path": lm.base_path(dpo.base)}
         extra = {"base": base_card, "device": stats["device"], "bf16": stats["bf16"],
@@ -149,7 +171,9 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
             "envs": sorted({p.env_id for p in pairs}),
             "policy": meta.get("sources", []),
             "hyperparameters": hyper,
-            "heldout_accuracy": acc,
+            "heldout_accuracy": overall_accuracy(by_task, heldout),
+            "heldout_accuracy_by_task": {t: a for t, (a, _) in by_task.items()},
+            "heldout_pairs_by_task": {t: n for t, (_, n) in by_task.items()},
             "train_steps": stats["steps"],
             "train_time_s": stats["train_time_s"],
             "total_time_s": round(time.perf_counter() - t0, 2),

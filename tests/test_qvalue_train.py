@@ -47,6 +47,10 @@ def test_encoder_learns_toy_and_round_trips(pairs_file: Path, tmp_path: Path) ->
     curve = card["loss_curve"]
     assert sum(curve[-3:]) < sum(curve[:3])
     assert card["heldout_accuracy"] > 0.5
+    by_task, n_task = card["heldout_accuracy_by_task"], card["heldout_pairs_by_task"]
+    assert set(by_task) == set(n_task) and sum(n_task.values()) == 8
+    mean = sum(by_task[t] * n_task[t] for t in by_task) / 8
+    assert mean == pytest.approx(card["heldout_accuracy"])
     assert card["envs"] == ["toy"] and card["hyperparameters"]["train_layers"] == 1
     assert sorted(p.name for p in out.iterdir()) == ["card.json", "model.safetensors"]
     assert (out / "model.safetensors").stat().st_size < 10 * 2**20  # top layer + head, fp16
