@@ -44,7 +44,12 @@ from harness.preflight import (
 from harness.records import EpisodeRecord, episode_key, latest_per_episode
 from harness.runner import EpisodeJob, Limits, run_jobs
 from harness.store import RunStore, storage_errors
-from harness.suite import DEFAULT_AGENTS, SUITE_AGENT_ENVS, SUITE_AGENT_LIMITS, SUITE_MAX_STEPS
+from harness.suite import (
+    DEFAULT_AGENTS,
+    SUITE_AGENT_LIMITS,
+    SUITE_MAX_STEPS,
+    suite_agent_envs,
+)
 
 log = logging.getLogger("qharness")
 
@@ -188,10 +193,15 @@ def default_suite(cfg: RunConfig) -> tuple[RunConfig, dict[str, int]]:
     if is_suite:
         steps = SUITE_MAX_STEPS if cfg.max_steps == RunConfig.max_steps else cfg.max_steps
         cfg = replace(cfg, suite=True, max_steps=steps)
+        agent_envs, notes = suite_agent_envs()
+        for note in notes:
+            log.info("[suite] %s", note)
         groups: dict[tuple[str, ...], list[str]] = {}
-        for a, e in SUITE_AGENT_ENVS.items():
+        for a, e in agent_envs.items():
             groups.setdefault(e, []).append(a)
-        only = "; ".join(f"{', '.join(a)} only on {', '.join(e)}" for e, a in groups.items())
+        only = "; ".join(
+            f"{', '.join(a)} only on {', '.join(e) if e else 'no env'}" for e, a in groups.items()
+        )
         log.info("[suite] default suite, max_steps=%d; %s", steps, only)
     if not cfg.agents:
         cfg = replace(cfg, agents=DEFAULT_AGENTS)
@@ -231,12 +241,8 @@ def suite_limits(cfg: RunConfig, agent: str, episodes: int) -> tuple[int, int]:
 
 def planned_pairs(cfg: RunConfig) -> list[tuple[str, str]]:
     """The (env, agent) pairs of the run, in plan order."""
-    return [
-        (e, a)
-        for e in cfg.envs
-        for a in cfg.agents
-        if not (cfg.suite and a in SUITE_AGENT_ENVS and e not in SUITE_AGENT_ENVS[a])
-    ]
+    only = suite_agent_envs()[0] if cfg.suite else {}
+    return [(e, a) for e in cfg.envs for a in cfg.agents if a not in only or e in only[a]]
 
 
 def agent_options(cfg: RunConfig, name: str) -> dict[str, Any]:

@@ -23,3 +23,31 @@ SUITE_AGENT_ENVS: dict[str, tuple[str, ...]] = {
 # same seeds, so the run ends with their paired difference per env.
 SUITE_AGENT_LIMITS: dict[str, tuple[int, int]] = {"react": (3, 10), "react-q": (3, 10)}
 SUITE_MAX_STEPS = 20
+# The bundled model kind an agent needs on an env (its family's); without one the suite leaves
+# that agent out there (with a note) instead of failing.
+SUITE_NEEDS_MODEL: dict[str, str] = {"react-q": "encoder"}
+
+
+def suite_agent_envs() -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """``SUITE_AGENT_ENVS`` less the envs whose family lacks a model an agent needs, and one
+    note per pair left out."""
+    from envs.registration import env_family
+    from scoring.models import bundled_models, bundled_name
+
+    have = set(bundled_models())
+    out: dict[str, tuple[str, ...]] = {}
+    notes = []
+    for agent, envs in SUITE_AGENT_ENVS.items():
+        kind = SUITE_NEEDS_MODEL.get(agent)
+        keep = []
+        for e in envs:
+            name = bundled_name(env_family(e), kind) if kind else ""
+            if kind and name not in have:
+                notes.append(
+                    f"{agent} left out on {e}: no bundled model {name} "
+                    f"(python -m qvalue.bundle --family {env_family(e)} --kind {kind})"
+                )
+            else:
+                keep.append(e)
+        out[agent] = tuple(keep)
+    return out, notes

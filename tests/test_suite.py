@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from harness.api import default_suite, plan
 from harness.config import RunConfig
 from harness.suite import SUITE_AGENT_ENVS, SUITE_MAX_STEPS
@@ -22,11 +26,23 @@ def test_explicit_runs_are_not_the_suite() -> None:
     assert not cfg.suite and cfg.max_steps == RunConfig.max_steps
 
 
-def test_suite_pairs_react_and_react_q_on_one_env_per_offline_family() -> None:
+def _bundle(root: Path, *names: str) -> Path:
+    for name in names:
+        (root / name).mkdir(parents=True)
+        (root / name / "card.json").write_text("{}")
+    return root
+
+
+def test_suite_pairs_react_and_react_q_on_one_env_per_offline_family(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from envs.registration import env_family
     from harness.api import RunPlan
     from harness.suite import FAMILY_ENVS, SUITE_AGENT_LIMITS
+    from scoring import models
 
+    families = ("keychest", "hotpotqa", "webshop", "alfworld", "textworld")
+    monkeypatch.setattr(models, "ARTIFACTS", _bundle(tmp_path, *(f"{f}-encoder" for f in families)))
     cfg, counts = default_suite(RunConfig())
     jobs = plan(cfg, counts)
     n, steps = SUITE_AGENT_LIMITS["react"]
@@ -43,3 +59,18 @@ def test_suite_pairs_react_and_react_q_on_one_env_per_offline_family() -> None:
     assert line.endswith(f", max 20 steps (react, react-q: {n} episodes, max {steps} steps)")
     explicit, c2 = default_suite(RunConfig(envs=("harness/KeyChest-v0",), agents=("react",)))
     assert all(j.max_steps == 0 for j in plan(explicit, c2))  # only the suite caps
+
+
+def test_suite_leaves_react_q_out_where_no_model_is_bundled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from scoring import models
+
+    monkeypatch.setattr(models, "ARTIFACTS", _bundle(tmp_path, "alfworld-encoder"))
+    with caplog.at_level("INFO", logger="qharness"):
+        cfg, counts = default_suite(RunConfig())
+    q_envs = {j.env_id for j in plan(cfg, counts) if j.agent == "react-q"}
+    assert q_envs == {"harness/ALFWorldGen-v0"}
+    assert "react-q left out on harness/WebShopSynth-v0: no bundled model webshop-encoder" in (
+        caplog.text
+    )
