@@ -193,7 +193,7 @@ def default_suite(cfg: RunConfig) -> tuple[RunConfig, dict[str, int]]:
     if is_suite:
         steps = SUITE_MAX_STEPS if cfg.max_steps == RunConfig.max_steps else cfg.max_steps
         cfg = replace(cfg, suite=True, max_steps=steps)
-        agent_envs, notes = suite_agent_envs()
+        agent_envs, notes = suite_agent_envs(cfg.agent_options)
         for note in notes:
             log.info("[suite] %s", note)
         groups: dict[tuple[str, ...], list[str]] = {}
@@ -241,7 +241,7 @@ def suite_limits(cfg: RunConfig, agent: str, episodes: int) -> tuple[int, int]:
 
 def planned_pairs(cfg: RunConfig) -> list[tuple[str, str]]:
     """The (env, agent) pairs of the run, in plan order."""
-    only = suite_agent_envs()[0] if cfg.suite else {}
+    only = suite_agent_envs(cfg.agent_options)[0] if cfg.suite else {}
     return [(e, a) for e in cfg.envs for a in cfg.agents if a not in only or e in only[a]]
 
 

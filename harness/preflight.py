@@ -178,10 +178,11 @@ def check_agents(
                         check(env_id)
         except Exception as exc:
             raise BadInput(f"agent {name!r}{with_opts}: {exc}") from None
-        close = getattr(agent, "close", None)
-        if callable(close):
-            with contextlib.suppress(Exception):
-                close()
+        finally:
+            close = getattr(agent, "close", None)
+            if callable(close):
+                with contextlib.suppress(Exception):
+                    close()
 
 
 def agent_scorers(agent: Any) -> list[Any]:

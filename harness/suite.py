@@ -3,6 +3,11 @@ and how long the LLM agents may play (the whole suite fits in 15 minutes on 2 CP
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from scoring.models import AUTO
+
 # Agents of the default suite, in order.
 DEFAULT_AGENTS: tuple[str, ...] = ("random", "expert", "react", "react-q", "admissible-q")
 # One env per offline family for the LLM agents (the embedded SmolLM2 takes 1-3 s a step on
@@ -28,24 +33,36 @@ SUITE_MAX_STEPS = 20
 SUITE_NEEDS_MODEL: dict[str, str] = {"react-q": "encoder"}
 
 
-def suite_agent_envs() -> tuple[dict[str, tuple[str, ...]], list[str]]:
-    """``SUITE_AGENT_ENVS`` less the envs whose family lacks a model an agent needs, and one
-    note per pair left out."""
+def needed_kind(agent: str, options: Mapping[str, Any]) -> str | None:
+    """The bundled model kind ``agent`` needs with ``options`` (None: none, e.g. a scorer dir)."""
+    if agent not in SUITE_NEEDS_MODEL:
+        return None
+    spec = str(options.get("scorer", AUTO))
+    if spec == AUTO:
+        return SUITE_NEEDS_MODEL[agent]
+    return spec.partition(":")[2] or None if spec.startswith(AUTO + ":") else None
+
+
+def suite_agent_envs(
+    agent_options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """``SUITE_AGENT_ENVS`` less the envs whose family lacks the bundled model an agent needs
+    with its options (``scorer=auto`` or ``auto:KIND``), and one note per pair left out."""
     from envs.registration import env_family
-    from scoring.models import bundled_models, bundled_name
+    from scoring.models import bundled_models, bundled_name, how_to_get
 
     have = set(bundled_models())
     out: dict[str, tuple[str, ...]] = {}
     notes = []
     for agent, envs in SUITE_AGENT_ENVS.items():
-        kind = SUITE_NEEDS_MODEL.get(agent)
+        kind = needed_kind(agent, (agent_options or {}).get(agent, {}))
         keep = []
         for e in envs:
             name = bundled_name(env_family(e), kind) if kind else ""
             if kind and name not in have:
                 notes.append(
                     f"{agent} left out on {e}: no bundled model {name} "
-                    f"(python -m qvalue.bundle --family {env_family(e)} --kind {kind})"
+                    f"({how_to_get(env_family(e), kind)})"
                 )
             else:
                 keep.append(e)

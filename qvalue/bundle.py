@@ -9,8 +9,9 @@ reaches a reward), step-level pairs held out by task, then the MiniLM cross-enco
 (``lm-dpo``). Both kinds of a family share one collection and one pair file. With no
 ``--family`` it rebuilds ``keychest-minilm`` (admissible proposer, random rollouts), the
 ``admissible-q`` row's model. Work files go to ``--work`` (default
-``results/cache/bundle-<name>``); the artifact dir gets the model files, ``card.json`` and
-``pairs.meta.json``. Rerunning resumes the collection.
+``results/cache/bundle-<family>``, legacy ``results/cache/keychest-bundle``); the artifact
+dir gets the model files, ``card.json`` (with the recipe) and ``pairs.meta.json``. Rerunning
+resumes the collection.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.api import log_to_stderr
-from scoring.models import ARTIFACTS, read_card, write_card
+from scoring.models import ARTIFACTS, BUNDLE_FAMILIES, read_card, write_card
 
 _log = logging.getLogger("qharness")
 
@@ -69,6 +70,7 @@ FAMILIES: dict[str, Recipe] = {
     "webshop": Recipe(("harness/WebShopSynth-v0",), 20),
     "hotpotqa": Recipe(("harness/HotPotQASynth-v1",), 20),
 }
+assert tuple(FAMILIES) == BUNDLE_FAMILIES, "scoring.models.BUNDLE_FAMILIES lists the recipes"
 LEGACY_RECIPE = Recipe(
     ("harness/KeyChest-v0",),
     60,

@@ -35,6 +35,18 @@ SCORERS.register("finish-first", "scoring.baselines:FinishFirst", "a terminal ca
 
 
 AUTO = "auto"
+BUNDLE_FAMILIES = ("keychest", "alfworld", "textworld", "webshop", "hotpotqa")
+"""Env families with a bundle recipe (``python -m qvalue.bundle --family F``)."""
+
+
+def how_to_get(family: str, kind: str) -> str:
+    """What to do when ``family`` has no bundled ``kind`` model."""
+    if family in BUNDLE_FAMILIES:
+        return f"build it with python -m qvalue.bundle --family {family} --kind {kind}"
+    return (
+        f"train one for this family (python -m qvalue.pipeline, or qvalue.collect + pairs + "
+        f"train --kind {kind}) and pass scorer=DIR"
+    )
 
 
 def bundled_name(family: str, kind: str) -> str:
@@ -68,9 +80,8 @@ class AutoScorer:
         if not (ARTIFACTS / name / CARD).exists():
             raise FileNotFoundError(
                 f"scorer auto: no bundled {self.kind} model for env family {family!r} "
-                f"({env_id}); bundled: {', '.join(bundled_models()) or 'none'}. Build it "
-                f"with python -m qvalue.bundle --family {family} --kind {self.kind}, or "
-                "pass scorer=DIR"
+                f"({env_id}); bundled: {', '.join(bundled_models()) or 'none'}; "
+                f"{how_to_get(family, self.kind)}"
             )
         return name
 

@@ -8,7 +8,7 @@ factory receives ``policy`` and any other options it accepts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -53,6 +53,8 @@ class MixedProposer:
             raise ValueError(f"admissible (extra admissible actions) must be >= 1, got {extra}")
         self.policy, self.extra = policy, extra
         self.admissible = AdmissibleProposer(seed=seed)
+        # the policy acting alone, when it can (a reranker's fallback when no candidate came)
+        self.act: Callable[[Step], Any] | None = getattr(policy, "act", None)
 
     def reset(self, task: str, seed: int) -> None:
         """Reset both parts."""
@@ -69,6 +71,12 @@ class MixedProposer:
         picked = self.admissible.propose(others, self.extra)
         extra = [replace(c, details={**dict(c.details), "source": ADMISSIBLE}) for c in picked]
         return own + [c for c in extra if c.action not in seen]
+
+    def close(self) -> None:
+        """Close the policy if it holds resources."""
+        close = getattr(self.policy, "close", None)
+        if callable(close):
+            close()
 
     @property
     def last_usage(self) -> Any:

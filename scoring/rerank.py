@@ -6,7 +6,8 @@ step's ``meta`` carries the task text, which re-scoring needs to rebuild the sta
 
 Agents: ``react-q`` (default proposer ``react``: the ReAct agent's ``propose``) and
 ``admissible-q`` (admissible actions, no LLM). Factory options: ``proposer``, ``k``,
-``scorer`` (a model dir, ``bundled:NAME`` or ``module:factory``), ``policy``, ``device``.
+``scorer`` (``auto`` (react-q's default: the bundled model of the env's family), ``auto:KIND``,
+a model dir, ``bundled:NAME`` or ``module:factory``), ``policy``, ``device``.
 """
 
 from __future__ import annotations

@@ -50,10 +50,12 @@ class FakeTableScorer:
     def __init__(self, table: Mapping[str, float], name: str = "fake", default: float = 0.0):
         self.table, self.name, self.default = dict(table), name, default
         self.calls = 0
+        self.env_ids: set[str] = set()
 
     def score(self, states: Sequence[State], actions: Sequence[Sequence[str]]) -> list[list[float]]:
         """Table lookups, one call per batch."""
         self.calls += 1
+        self.env_ids.update(s.env_id for s in states)
         return [[self.table.get(a, self.default) for a in acts] for acts in actions]
 
 

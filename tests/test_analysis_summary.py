@@ -80,3 +80,21 @@ def test_summary_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFix
     assert main([str(lone), *argv]) == 2
     assert "no seeds" in capsys.readouterr().err
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_a_retried_episode_counts_once(tmp_path: Path) -> None:
+    from harness.analysis.summary import by_type, calibration
+
+    run = _run(tmp_path / "q", "react-q", {0: "finish[yes]"})
+    store = RunStore(run)
+    store.open(resume=True)
+    retry = EpisodeRecord(
+        ENV, "react-q", 1, "t1", "test", True, 1.0, 1, 0, 0, 0, 0.1, task_type="bridge"
+    )  # seed 1 again, now won: the latest record is the one that counts
+    cand = Candidate("finish[a]", None, {"q:m": 3.0}).to_dict()
+    win = [StepRecord(0, "obs", "finish[a]", 1.0, candidates=[cand])]
+    store.append(retry, win)
+    store.close()
+    t = by_type([str(run)]).set_index("task_type")
+    assert t.loc["bridge", "episodes"] == 2 and t.loc["bridge", "success"] == 0.5  # seeds 1, 3
+    assert calibration([str(run)]).iloc[0]["points"] == 1 + 1 + 2 + 2  # seed 1 once, won

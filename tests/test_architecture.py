@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -52,14 +53,23 @@ def test_the_print_finder_finds_prints(tmp_path: Path) -> None:
     assert _prints_outside_main(src) == ["helper:2"]
 
 
+LAZY_TARGET = re.compile(r"^([a-z_]+)(\.[a-z_]\w*)*:[A-Za-z_][\w.]*$")
+"""A ``package.module:attr`` string: what registries load lazily (an import in disguise)."""
+
+
 def _imported_packages(path: Path) -> list[tuple[str, int]]:
-    """``(top-level package, line)`` of every absolute import in ``path`` (lazy ones too)."""
+    """``(top-level package, line)`` of every absolute import in ``path`` (lazy ones too) and
+    of every ``package.module:attr`` string naming one of the layers."""
     found: list[tuple[str, int]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found += [(a.name.split(".")[0], node.lineno) for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.append((node.module.split(".")[0], node.lineno))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            hit = LAZY_TARGET.match(node.value)
+            if hit and hit.group(1) in LAYERS:
+                found.append((hit.group(1), node.lineno))
     return found
 
 
@@ -85,5 +95,11 @@ def test_the_layer_check_finds_an_upward_import(tmp_path: Path) -> None:
     """The control: a lazy import of harness inside agents is found; one of envs is not."""
     pkg = tmp_path / "agents"
     pkg.mkdir()
-    (pkg / "m.py").write_text("import envs.base\n\ndef f():\n    from harness import api\n")
-    assert _upward_imports("agents", tmp_path) == ["agents/m.py:4 -> harness"]
+    (pkg / "m.py").write_text(
+        "import envs.base\n\ndef f():\n    from harness import api\n\n"
+        'R = ("scoring.rerank:make", "envs.toy:Env", "not a target")\n'
+    )
+    assert _upward_imports("agents", tmp_path) == [
+        "agents/m.py:4 -> harness",
+        "agents/m.py:6 -> scoring",
+    ]

@@ -75,7 +75,9 @@ def test_rescoring_reproduces_logged_choices(tmp_path: Path) -> None:
     assert run_main([*argv, "--max-steps", "15", "--out", str(out), "--leaderboard", ""]) == 0
     steps = [json.loads(x) for x in next((out / "trajectories").glob("*.jsonl")).open()]
     assert steps[0]["candidates"] and "fake" in steps[0]["candidates"][0]["scores"]
-    same = rescore_run(out, FakeTableScorer(KEYCHEST_PREFS, "fake"))
+    seen = FakeTableScorer(KEYCHEST_PREFS, "fake")
+    same = rescore_run(out, seen)
+    assert seen.env_ids == {"harness/KeyChest-v0"}  # states carry their env (for scorer=auto)
     assert same["decisions"] >= 3 and same["differ"] == 0
     assert same["mean_q_rescored_choice"] == pytest.approx(same["mean_q_logged_choice"])
     flipped = rescore_run(out, FakeTableScorer({a: -v for a, v in KEYCHEST_PREFS.items()}))

@@ -126,3 +126,7 @@ def test_lift_rows_orient_react_q_minus_react() -> None:
     assert (e1["reward_diff"], e1["reward_low"], e1["reward_high"]) == (0.3, -0.1, 0.5)
     assert got.loc["e2"].to_dict() == pairs.iloc[1].drop("env_id").to_dict()
     assert lift_rows(pairs.iloc[2:]).empty
+    runs = pairs.iloc[:1].assign(a="react [r1]", b="react-q [r2]")  # a report over two runs
+    labelled = lift_rows(runs).iloc[0]
+    assert (labelled["a"], labelled["b"]) == ("react-q [r2]", "react [r1]")
+    assert labelled["success_diff"] == 0.4

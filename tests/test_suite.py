@@ -74,3 +74,22 @@ def test_suite_leaves_react_q_out_where_no_model_is_bundled(
     assert "react-q left out on harness/WebShopSynth-v0: no bundled model webshop-encoder" in (
         caplog.text
     )
+
+
+def test_suite_checks_the_model_kind_react_q_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.suite import needed_kind
+    from scoring import models
+
+    assert needed_kind("react-q", {}) == "encoder"
+    assert needed_kind("react-q", {"scorer": "auto:lm-dpo"}) == "lm-dpo"
+    assert needed_kind("react-q", {"scorer": "/my/model"}) is None
+    assert needed_kind("react", {}) is None
+    monkeypatch.setattr(models, "ARTIFACTS", _bundle(tmp_path, "alfworld-encoder"))
+    lm = RunConfig(agent_options={"react-q": {"scorer": "auto:lm-dpo"}})
+    cfg, counts = default_suite(lm)
+    assert not [j for j in plan(cfg, counts) if j.agent == "react-q"]  # no lm-dpo bundled
+    own = RunConfig(agent_options={"react-q": {"scorer": str(tmp_path / "alfworld-encoder")}})
+    cfg, counts = default_suite(own)
+    assert len({j.env_id for j in plan(cfg, counts) if j.agent == "react-q"}) == 5

@@ -18,14 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from agents.base import Turn
+from harness.records import latest_per_episode
+from harness.store import EPISODES, RunStore, trajectory_name
 from scoring.base import Scorer, State
 from scoring.rerank import TASK_META
 
 BATCH_STATES = 16
 
 
-def decision_states(steps: list[dict[str, Any]]) -> list[tuple[State, list[str], str]]:
-    """(state, candidate actions, logged action) for each step of a trajectory with candidates."""
+def decision_states(
+    steps: list[dict[str, Any]], env_id: str = ""
+) -> list[tuple[State, list[str], str]]:
+    """(state, candidate actions, logged action) for each step of a trajectory with candidates
+    (``env_id`` goes into each state: ``scorer=auto`` picks its model by the env's family)."""
     task = ""
     for s in steps:
         if TASK_META in (s.get("meta") or {}):
@@ -39,10 +44,24 @@ def decision_states(steps: list[dict[str, Any]]) -> list[tuple[State, list[str],
         cands = [str(c["action"]) for c in s.get("candidates") or []]
         if cands:
             out.append(
-                (State(task, tuple(history), str(s["observation"])), cands, str(s["action"]))
+                (
+                    State(task, tuple(history), str(s["observation"]), env_id),
+                    cands,
+                    str(s["action"]),
+                )
             )
         history.append(Turn(str(s["observation"]), str(s["action"])))
     return out
+
+
+def _trajectories(run_dir: Path) -> list[tuple[Path, str]]:
+    """Each trajectory file with its env id (from the episode log; '' without one)."""
+    traj = run_dir / "trajectories"
+    if not (run_dir / EPISODES).exists():
+        return [(p, "") for p in sorted(traj.glob("*.jsonl"))]
+    recs = latest_per_episode(RunStore(run_dir).load())
+    out = [(traj / trajectory_name(r.env_id, r.agent, r.seed), r.env_id) for r in recs]
+    return sorted((p, e) for p, e in out if p.exists())
 
 
 def rescore_run(run_dir: str | Path, scorer: Scorer) -> dict[str, Any]:
@@ -51,9 +70,9 @@ def rescore_run(run_dir: str | Path, scorer: Scorer) -> dict[str, Any]:
     if not traj.is_dir():
         raise FileNotFoundError(f"{str(run_dir)!r} is not a run dir (no trajectories/)")
     items: list[tuple[State, list[str], str]] = []
-    for path in sorted(traj.glob("*.jsonl")):
+    for path, env_id in _trajectories(Path(run_dir)):
         steps = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
-        items.extend(decision_states(steps))
+        items.extend(decision_states(steps, env_id))
     differ, q_new, q_logged = 0, [], []
     for i in range(0, len(items), BATCH_STATES):
         chunk = items[i : i + BATCH_STATES]
@@ -81,7 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point."""
     p = argparse.ArgumentParser(prog="python -m qvalue.rescore", description=__doc__)
     p.add_argument("run", metavar="RUN_DIR")
-    p.add_argument("--scorer", required=True, help="Q model dir, bundled:NAME or module:factory")
+    p.add_argument(
+        "--scorer", required=True, help="Q model dir, bundled:NAME, auto[:KIND] or module:factory"
+    )
     p.add_argument("--device", default="auto")
     ns = p.parse_args(argv)
     from scoring.models import load_scorer

@@ -28,6 +28,7 @@ import pandas as pd
 from harness.analysis.compare import load, missing_runs, split_arg
 from harness.analysis.stats import paired_bootstrap, pearson
 from harness.leaderboard import write_csv
+from harness.records import latest_per_episode
 from harness.store import RunDirError, RunStore
 
 COLUMNS = [
@@ -68,7 +69,7 @@ def _runs(args: Sequence[str]) -> Iterable[tuple[Path, str, Any]]:
         run_dir, name = split_arg(arg)
         if not (Path(run_dir) / "episodes.jsonl").exists():
             continue
-        for r in RunStore(run_dir).load():
+        for r in latest_per_episode(RunStore(run_dir).load()):
             yield Path(run_dir), name or r.agent, r
 
 

@@ -163,6 +163,11 @@ def _entry(df: pd.DataFrame, multi: bool) -> pd.Series:
     return df["agent"].astype(str) + " [" + df["run"].astype(str) + "]"
 
 
+def agent_of(entry: str) -> str:
+    """The agent name of a report entry (``agent`` or ``agent [run]``)."""
+    return entry.split(" [", 1)[0]
+
+
 def _fingerprint_notes(board: pd.DataFrame) -> list[str]:
     notes = []
     distinct = board.groupby("env_id")["env_fingerprint"].nunique()
@@ -222,10 +227,11 @@ def lift_rows(pairs: pd.DataFrame, guided: str = LIFT[0], base: str = LIFT[1]) -
     guided − base (A = guided)."""
     out = []
     for r in pairs.to_dict("records"):
-        if (r["a"], r["b"]) == (guided, base):
+        agents = (agent_of(r["a"]), agent_of(r["b"]))
+        if agents == (guided, base):
             out.append(r)
-        elif (r["a"], r["b"]) == (base, guided):
-            flipped = {**r, "a": guided, "b": base}
+        elif agents == (base, guided):
+            flipped = {**r, "a": r["b"], "b": r["a"]}
             flipped["success_a"], flipped["success_b"] = r["success_b"], r["success_a"]
             for m in ("success", "reward"):
                 flipped[f"{m}_diff"] = -r[f"{m}_diff"]

@@ -12,7 +12,8 @@ Candidates come from the proposer exactly as ``react-q`` gets them (for WebShop'
 differ from ``react-q`` only in how the same kind of candidates are scored.
 
 ``react-q-rubric`` loads its Q scorer with ``scoring.models.load_scorer(spec, device=...)``
-(a model dir, ``bundled:NAME`` or a ``module:factory`` spec).
+(default ``auto``: the bundled model of the env's family; or ``auto:KIND``, a model dir,
+``bundled:NAME`` or a ``module:factory`` spec).
 """
 
 from __future__ import annotations
