@@ -135,7 +135,11 @@ def build(recipe: Recipe, train_args: Sequence[str], work: Path, dest: Path, wor
         return 2
     dest.mkdir(parents=True, exist_ok=True)
     # lm-dpo: adapter, its config, the tokenizer and the card (the base is the policy's GGUF)
-    names = ENCODER_FILES if kind == "encoder" else [f.name for f in model.iterdir() if f.is_file()]
+    names = (
+        ENCODER_FILES
+        if kind == "encoder"
+        else [f.name for f in model.iterdir() if f.is_file() and f.name != "README.md"]
+    )  # README.md: peft's blank model-card template; card.json is the card
     for name in names:
         shutil.copy2(model / name, dest / name)
     shutil.copy2(pairs.meta_path(pair_file), dest / "pairs.meta.json")
