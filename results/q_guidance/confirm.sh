@@ -5,21 +5,28 @@
 #   sh results/q_guidance/confirm.sh                       # all four envs
 #   ENVS=harness/ALFWorldGen-v0 sh results/q_guidance/confirm.sh
 #   AGENTS_ONLY=encoder sh results/q_guidance/confirm.sh   # skip the lm-dpo rows
+#   CHUNKS="10" sh results/q_guidance/confirm.sh          # seeds 1000-1009 only
 set -e
 OUT=${OUT:-results/q_guidance/confirm}
 ENVS=${ENVS:-"harness/ALFWorldGen-v0 harness/TextWorld-Simple-v0 harness/HotPotQASynth-v1 harness/WebShopSynth-v0"}
-RUN="python -m harness.run --seed 1000 --episodes 40 --max-steps 15 --policy local --leaderboard= --resume"
-for env in $ENVS; do
-  d=$OUT/$(echo "$env" | sed 's#harness/##')
-  # greedy ReAct; react-q's k=5 candidates chosen by the proposer's own ranking (react-rank) or
-  # a terminal one first (finish-first); react-q with the bundled encoder of the env's family
-  $RUN --envs "$env" --agents react react-rank finish-first react-q --out "$d/main"
-  # ReAct sampling at temperature 1, one sample per step
-  $RUN --envs "$env" --agents react --agent-opt react.temperature=1 --out "$d/react-t1"
-  if [ "${AGENTS_ONLY:-}" != encoder ]; then
-    # react-q with the bundled lm-dpo adapter of the env's family (Q = beta * log-ratio)
-    $RUN --envs "$env" --agents react-q --agent-opt react-q.scorer=auto:lm-dpo --out "$d/react-q-lm"
-  fi
+RUN="python -m harness.run --seed 1000 --max-steps 15 --policy local --leaderboard= --resume"
+# in chunks of 10 seeds, every agent each time: a run stopped early still pairs every agent
+for n in ${CHUNKS:-10 20 30 40}; do
+  for env in $ENVS; do
+    d=$OUT/$(echo "$env" | sed 's#harness/##')
+    # greedy ReAct; react-q's k=5 candidates chosen by the proposer's own ranking
+    # (react-rank) or a terminal one first (finish-first); react-q with the bundled encoder
+    $RUN --episodes "$n" --envs "$env" --agents react react-rank finish-first react-q \
+      --out "$d/main"
+    # ReAct sampling at temperature 1, one sample per step
+    $RUN --episodes "$n" --envs "$env" --agents react --agent-opt react.temperature=1 \
+      --out "$d/react-t1"
+    if [ "${AGENTS_ONLY:-}" != encoder ]; then
+      # react-q with the bundled lm-dpo adapter of the env's family (Q = beta * log-ratio)
+      $RUN --episodes "$n" --envs "$env" --agents react-q --agent-opt react-q.scorer=auto:lm-dpo \
+        --out "$d/react-q-lm"
+    fi
+  done
 done
 RUNS=""
 for d in "$OUT"/*/; do
