@@ -58,6 +58,7 @@ class Recipe:
     tasks: int
     collect: tuple[str, ...] = tuple(REACT_COLLECT)
     pairs: tuple[str, ...] = tuple(PAIRS)
+    lm_dpo: tuple[str, ...] = ()  # flags appended to LM_DPO (argparse: the last one wins)
 
 
 TEXTWORLD = tuple(
@@ -67,7 +68,10 @@ FAMILIES: dict[str, Recipe] = {
     "keychest": Recipe(("harness/KeyChest-v0",), 48),
     "alfworld": Recipe(("harness/ALFWorldGen-v0",), 40),
     "textworld": Recipe(TEXTWORLD, 10),  # one model serves the four generators
-    "webshop": Recipe(("harness/WebShopSynth-v0",), 20),
+    # WebShop pages run to ~500 tokens: at 320 every prompt would be cut away
+    "webshop": Recipe(
+        ("harness/WebShopSynth-v0",), 20, lm_dpo=("--max-length", "768", "--max-turns", "1")
+    ),
     "hotpotqa": Recipe(("harness/HotPotQASynth-v1",), 20),
 }
 assert tuple(FAMILIES) == BUNDLE_FAMILIES, "scoring.models.BUNDLE_FAMILIES lists the recipes"
@@ -188,7 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if ns.family:
         name = artifact_name(ns.family, ns.kind)
-        recipe, train_args = FAMILIES[ns.family], ENCODER if ns.kind == "encoder" else LM_DPO
+        recipe = FAMILIES[ns.family]
+        train_args = ENCODER if ns.kind == "encoder" else [*LM_DPO, *recipe.lm_dpo]
         work = Path(ns.work or f"results/cache/bundle-{ns.family}")
     else:
         if ns.kind != "encoder":
