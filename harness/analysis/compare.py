@@ -143,8 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--other", required=True)
     p.add_argument("--out", help="CSV to write")
     ns = p.parse_args(argv)
-    missing = missing_runs(ns.runs)
-    if missing:
+    if missing := missing_runs(ns.runs):
         print(f"error: no episodes in {', '.join(missing)}: pass run dirs", file=sys.stderr)
         return 2
     try:

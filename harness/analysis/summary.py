@@ -138,8 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--by-type", metavar="FILE.csv", help="per task type, with wins w/o reading")
     p.add_argument("--calibration", metavar="FILE.csv", help="chosen-action Q vs return")
     ns = p.parse_args(argv)
-    missing = missing_runs(ns.runs)
-    if missing:
+    if missing := missing_runs(ns.runs):
         print(f"error: no episodes in {', '.join(missing)}: pass run dirs", file=sys.stderr)
         return 2
     try:
