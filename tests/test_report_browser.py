@@ -47,6 +47,7 @@ def test_report_renders_in_chromium(report: Path) -> None:
         assert all(w > 100 and h > 80 for w, h in charts), charts
         section_ids = b.evaluate("[...document.querySelectorAll('section')].map(s => s.id)")
         assert section_ids == [
+            "lift",
             "leaderboard",
             "paired",
             "cost",
