@@ -125,7 +125,8 @@ def test_mixed_proposer_adds_admissible_actions_the_policy_did_not_propose() -> 
     assert [c.action for c in few] == ["a", "b"]  # nothing left to mix in
     free = prop.propose(Step(0, "o", {"task": "t"}, ()), 2)
     assert free == []  # a free-text env lists none: the policy's candidates only
-    assert make_proposer("tests.fakes_qvalue:FakeProposingAgent", options={"admissible": 0})
+    plain = make_proposer("tests.fakes_qvalue:FakeProposingAgent", options={"admissible": 0})
+    assert not isinstance(plain, MixedProposer)  # admissible=0: the agent itself
     with pytest.raises(ValueError, match="admissible"):
         MixedProposer(prop, 0)
 

@@ -7,8 +7,9 @@ exact McNemar tests for paired successes, Pearson correlation.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 
@@ -111,3 +112,9 @@ def pass_at_k(successes: Sequence[Sequence[bool]]) -> float:
     if not successes:
         return float("nan")
     return float(np.mean([any(s) for s in successes]))
+
+
+def returns_to_go(steps: Sequence[Mapping[str, Any]]) -> list[float]:
+    """For each step of a trajectory, the undiscounted reward from it to the episode's end."""
+    rewards = [float(s.get("reward") or 0.0) for s in steps]
+    return [float(v) for v in np.cumsum(rewards[::-1])[::-1]] if rewards else []

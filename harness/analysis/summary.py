@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from harness.analysis.compare import load, missing_runs, split_arg
-from harness.analysis.stats import paired_bootstrap, pearson
+from harness.analysis.stats import paired_bootstrap, pearson, returns_to_go
 from harness.leaderboard import write_csv
 from harness.records import latest_per_episode
 from harness.store import RunDirError, RunStore
@@ -100,11 +100,6 @@ def by_type(args: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols)
 
 
-def _returns_to_go(steps: Sequence[dict[str, Any]]) -> list[float]:
-    rewards = [float(s.get("reward", 0.0) or 0.0) for s in steps]
-    return [float(sum(rewards[i:])) for i in range(len(rewards))]
-
-
 def calibration(args: Sequence[str]) -> pd.DataFrame:
     """Per env, agent and Q scorer: the chosen action's score vs the return from that step."""
     points: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
@@ -112,7 +107,7 @@ def calibration(args: Sequence[str]) -> pd.DataFrame:
         steps = [
             s for s in RunStore(run_dir).trajectory(r.env_id, r.agent, r.seed) if "action" in s
         ]
-        rtg = _returns_to_go(steps)
+        rtg = returns_to_go(steps)
         for i, s in enumerate(steps):
             chosen = next(
                 (c for c in s.get("candidates") or [] if c.get("action") == s["action"]), None

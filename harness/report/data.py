@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.analysis.stats import mcnemar_exact, paired_bootstrap, pearson
+from harness.analysis.stats import mcnemar_exact, paired_bootstrap, pearson, returns_to_go
 from harness.leaderboard import EPISODE_COLUMNS, LEADERBOARD_COLUMNS, episodes_frame, leaderboard
 from harness.records import EpisodeRecord, latest_per_episode
 from harness.store import EPISODES, RunStore
@@ -297,11 +297,6 @@ def top_actions(candidates: Iterable[dict[str, Any]]) -> set[str]:
     return {a for lp, a in known if lp == best}
 
 
-def _returns_to_go(body: Steps) -> list[float]:
-    rewards = [float(s.get("reward") or 0.0) for s in body]
-    return [float(v) for v in np.cumsum(rewards[::-1])[::-1]] if rewards else []
-
-
 def rerank_analysis(data: ReportData) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per entry: how often the chosen action is not the policy's top candidate; and the
     calibration points (chosen action's score vs the realised return from that step)."""
@@ -314,7 +309,7 @@ def rerank_analysis(data: ReportData) -> tuple[pd.DataFrame, pd.DataFrame]:
         scorers: set[str] = set()
         for row in g.itertuples():
             body, _ = step_lines(data.trajectories.get((row.run, env_id, row.agent, row.seed)))
-            rtg = _returns_to_go(body)
+            rtg = returns_to_go(body)
             hit = False
             for i, step in enumerate(body):
                 cands = list(step.get("candidates") or [])
