@@ -98,3 +98,22 @@ def test_a_retried_episode_counts_once(tmp_path: Path) -> None:
     t = by_type([str(run)]).set_index("task_type")
     assert t.loc["bridge", "episodes"] == 2 and t.loc["bridge", "success"] == 0.5  # seeds 1, 3
     assert calibration([str(run)]).iloc[0]["points"] == 1 + 1 + 2 + 2  # seed 1 once, won
+
+
+def test_costs_count_loops_and_caps(tmp_path: Path) -> None:
+    from harness.analysis.summary import costs
+
+    run = _run(tmp_path / "q", "react-q", {0: "finish[yes]"})
+    store = RunStore(run)
+    store.open(resume=True)
+    loop = [StepRecord(t, "obs", "click[x]", 0.0) for t in range(4)]
+    capped = EpisodeRecord(
+        ENV, "react-q", 9, "t9", "test", False, 0.0, 4, 0, 100, 10, 2.5, truncated=True
+    )  # the same click four times, cut at the cap
+    store.append(capped, loop)
+    store.close()
+    row = costs([str(run)]).iloc[0]
+    assert (row.episodes, row.mean_steps, row.capped) == (5, (1 + 2 + 2 + 2 + 4) / 5, 0.2)
+    assert row.repeated_actions == pytest.approx(3 / 11)  # 3 repeats over 1+2+2+2+4 steps
+    assert row.mean_wall_s == pytest.approx((4 * 0.1 + 2.5) / 5)
+    assert (row.mean_input_tokens, row.mean_output_tokens) == (20.0, 2.0)

@@ -11,7 +11,9 @@ lm-dpo scorer as ``react-q-lm``), as for ``harness.analysis.compare``.
 HotPotQA's bridge / comparison questions): episodes, success rate, mean reward, wins, and the
 share of wins whose episode never searched or looked anything up (an answer given without
 reading). ``--calibration FILE``: per env and agent, the chosen action's Q score against the
-return realised from that step (points, means, Pearson r).
+return realised from that step (points, means, Pearson r). ``--costs FILE``: per env and
+agent, what an episode cost and how it ended: mean steps, the share of episodes cut at the step
+cap, the share of steps that repeat the step before's action (a loop), mean seconds and tokens.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +126,25 @@ def calibration(args: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def costs(args: Sequence[str]) -> pd.DataFrame:
+    """Per env and agent: episodes, mean steps, share capped, share of repeated actions,
+    mean wall seconds and tokens."""
+    rows: dict[tuple[str, str], list[float]] = {}
+    for run_dir, name, r in _runs(args):
+        row = rows.setdefault((r.env_id, name), [0.0] * 8)
+        acts = _actions(run_dir, r)
+        again = sum(1 for a, b in pairwise(acts) if a == b)
+        add = (1, r.steps, r.truncated, again, len(acts), r.wall_s, r.input_tokens, r.output_tokens)
+        row[:] = [total + float(v) for total, v in zip(row, add, strict=True)]
+    cols = ["env_id", "agent", "episodes", "mean_steps", "capped", "repeated_actions"]
+    cols += ["mean_wall_s", "mean_input_tokens", "mean_output_tokens"]
+    out = [
+        [*k, int(n), st / n, cap / n, (ag / na) if na else 0.0, w / n, ti / n, to / n]
+        for k, (n, st, cap, ag, na, w, ti, to) in sorted(rows.items())
+    ]
+    return pd.DataFrame(out, columns=cols)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point."""
     p = argparse.ArgumentParser(prog="python -m harness.analysis.summary", description=__doc__)
@@ -132,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", required=True, metavar="FILE.csv")
     p.add_argument("--by-type", metavar="FILE.csv", help="per task type, with wins w/o reading")
     p.add_argument("--calibration", metavar="FILE.csv", help="chosen-action Q vs return")
+    p.add_argument("--costs", metavar="FILE.csv", help="steps, loops, seconds, tokens")
     ns = p.parse_args(argv)
     if missing := missing_runs(ns.runs):
         print(f"error: no episodes in {', '.join(missing)}: pass run dirs", file=sys.stderr)
@@ -141,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         extra = {
             ns.by_type: by_type(ns.runs) if ns.by_type else None,
             ns.calibration: calibration(ns.runs) if ns.calibration else None,
+            ns.costs: costs(ns.runs) if ns.costs else None,
         }
     except (ValueError, RunDirError) as exc:
         print(f"error: {exc}", file=sys.stderr)

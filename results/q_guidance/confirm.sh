@@ -28,6 +28,15 @@ for n in ${CHUNKS:-10 20 30 40}; do
     fi
   done
 done
+# pass@4 headroom of the sampled policy on the first PASSK_SEEDS seeds (default 10): sample 0
+# is the react-t1 run itself (same agent, options and seeds), samples 1-3 use sample_seed 1-3
+for env in $ENVS; do
+  d=$OUT/$(echo "$env" | sed 's#harness/##')
+  mkdir -p "$d/passk"
+  [ -d "$d/passk/sample0" ] || cp -r "$d/react-t1" "$d/passk/sample0"
+  python -m qvalue.passk "$d/passk" --envs "$env" --agent react --k 4 --episodes "${PASSK_SEEDS:-10}" \
+    --seed 1000 --max-steps 15 --policy local
+done
 RUNS=""
 for d in "$OUT"/*/; do
   RUNS="$RUNS ${d}main ${d}react-t1=react-t1"
@@ -37,4 +46,6 @@ done
 python -m harness.analysis.summary $RUNS --agents react-q react-q-lm \
   --baselines react react-t1 react-rank finish-first --out results/q_guidance/summary.csv \
   --by-type results/q_guidance/summary_by_type.csv \
-  --calibration results/q_guidance/summary_calibration.csv
+  --calibration results/q_guidance/summary_calibration.csv \
+  --costs results/q_guidance/summary_costs.csv
+python -c "import glob, pandas as pd; pd.concat(pd.read_csv(f) for f in sorted(glob.glob('$OUT/*/passk/passk.csv'))).to_csv('results/q_guidance/summary_passk.csv', index=False)"
