@@ -1,5 +1,5 @@
-"""``python -m qvalue.compare``: pairs by (env, seed) across run dirs; later dirs win; named
-sample runs are averaged per seed; committed ``episodes.csv`` copies are read too."""
+"""``python -m harness.analysis.compare``: pairs by (env, seed) across run dirs; later dirs
+win; named sample runs are averaged per seed; committed ``episodes.csv`` copies are read too."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``python -m qvalue.compare``: paired comparison of two agents across run dirs (same seeds).
+"""``python -m harness.analysis.compare``: paired comparison of two agents across run dirs
+(same seeds).
 
 Reads every run dir given (``episodes.jsonl``, or the ``episodes.csv`` that ``results/`` keeps;
 later dirs win on the same episode) and prints/writes, per env, the pipeline's comparison rows
@@ -137,7 +138,7 @@ def compare(runs: Sequence[str], base: str, other: str) -> pd.DataFrame:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point."""
-    p = argparse.ArgumentParser(prog="python -m qvalue.compare", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m harness.analysis.compare", description=__doc__)
     p.add_argument("runs", nargs="+", metavar="DIR[=NAME]", help="run dirs (episodes.jsonl/csv)")
     p.add_argument("--base", required=True)
     p.add_argument("--other", required=True)

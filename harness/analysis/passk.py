@@ -1,4 +1,4 @@
-"""``python -m qvalue.passk OUT --envs ID ... --agent react --k 4``: oracle headroom.
+"""``python -m harness.analysis.passk OUT --envs ID ... --agent react --k 4``: oracle headroom.
 
 Plays every test seed ``k`` times with the same agent, each time with a different
 ``sample_seed`` (agents that sample take that option: ``react`` with ``temperature`` > 0
@@ -28,7 +28,7 @@ ERRORS: tuple[type[Exception], ...] = (ValueError, *INPUT_ERRORS)
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """CLI flags."""
-    p = argparse.ArgumentParser(prog="python -m qvalue.passk", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m harness.analysis.passk", description=__doc__)
     p.add_argument("out", metavar="OUT", help="run dir (one harness run per sample)")
     p.add_argument("--envs", nargs="+", required=True, metavar="ID")
     p.add_argument("--agent", default="react")

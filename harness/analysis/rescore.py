@@ -1,4 +1,4 @@
-"""``python -m qvalue.rescore RUN_DIR --scorer SPEC``: re-rank the logged candidates of a
+"""``python -m harness.analysis.rescore RUN_DIR --scorer SPEC``: re-rank the logged candidates of a
 finished run with another scorer, without calling the policy.
 
 For every step that logged candidates, the scorer scores them in the state rebuilt from the
@@ -98,7 +98,7 @@ def rescore_run(run_dir: str | Path, scorer: Scorer) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point."""
-    p = argparse.ArgumentParser(prog="python -m qvalue.rescore", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m harness.analysis.rescore", description=__doc__)
     p.add_argument("run", metavar="RUN_DIR")
     p.add_argument(
         "--scorer", required=True, help="Q model dir, bundled:NAME, auto[:KIND] or module:factory"

@@ -34,7 +34,7 @@ for env in $ENVS; do
   d=$OUT/$(echo "$env" | sed 's#harness/##')
   mkdir -p "$d/passk"
   [ -d "$d/passk/sample0" ] || cp -r "$d/react-t1" "$d/passk/sample0"
-  python -m qvalue.passk "$d/passk" --envs "$env" --agent react --k 4 --episodes "${PASSK_SEEDS:-10}" \
+  python -m harness.analysis.passk "$d/passk" --envs "$env" --agent react --k 4 --episodes "${PASSK_SEEDS:-10}" \
     --seed 1000 --max-steps 15 --policy local
 done
 RUNS=""
