@@ -78,30 +78,40 @@ class ComposedScorer:
         normalise([0.0], norm)  # validates norm
         self.parts, self.norm, self.name = list(parts), norm, name
 
+    def labels(self) -> list[str]:
+        """Each part's key in ``raw``/``weights``: its scorer's current name (``auto`` names
+        the model it last used), with ``#i`` (its position) appended when an earlier part
+        already took that name, so two parts never share a key."""
+        out: list[str] = []
+        for i, (scorer, _) in enumerate(self.parts):
+            out.append(scorer.name if scorer.name not in out else f"{scorer.name}#{i}")
+        return out
+
     @property
     def weights(self) -> dict[str, float]:
-        """Scorer name -> weight."""
-        return {s.name: float(w) for s, w in self.parts}
+        """Part label (``labels()``) -> weight."""
+        return {k: float(w) for k, (_, w) in zip(self.labels(), self.parts, strict=True)}
 
     def score_parts(
         self, states: Sequence[State], actions: Sequence[Sequence[str]]
     ) -> list[Scored]:
         """Each scorer once over the whole batch, then the combination per state."""
-        raw: dict[str, list[list[float]]] = {}
-        det: dict[str, list[list[dict[str, Any]]]] = {}
+        scored = []
         for scorer, _ in self.parts:
             explain = getattr(scorer, "score_details", None)
-            if callable(explain):
-                raw[scorer.name], det[scorer.name] = explain(states, actions)
-            else:
-                raw[scorer.name] = scorer.score(states, actions)
+            scored.append(
+                explain(states, actions)
+                if callable(explain)
+                else (scorer.score(states, actions), None)
+            )
+        keys, weights = self.labels(), self.weights  # after scoring: ``auto`` names its model
+        raw = {k: scores for k, (scores, _) in zip(keys, scored, strict=True)}
+        det = {k: d for k, (_, d) in zip(keys, scored, strict=True) if d is not None}
         out = []
         for i in range(len(states)):
             row = {n: [float(x) for x in r[i]] for n, r in raw.items()}
             out.append(
-                Scored(
-                    combine(row, self.weights, self.norm), row, {n: d[i] for n, d in det.items()}
-                )
+                Scored(combine(row, weights, self.norm), row, {n: d[i] for n, d in det.items()})
             )
         return out
 

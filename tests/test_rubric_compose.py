@@ -81,3 +81,25 @@ def test_composed_scorer_batches_and_reports_parts() -> None:
     assert comp.score([s], [["a", "b"]]) == [pytest.approx([-1.0, 1.0])]
     with pytest.raises(ValueError, match="names must differ"):
         ComposedScorer([(q, 1.0), (q, 1.0)])
+
+
+class FakeRenamingScorer(FakeTableScorer):
+    """Fake ``auto``-like scorer: takes the name of the model it used when it scores."""
+
+    def score(self, states: Sequence[State], actions: Sequence[Sequence[str]]) -> list[list[float]]:
+        self.name = "q:same"
+        return super().score(states, actions)
+
+
+def test_parts_that_come_to_share_a_name_keep_their_own_scores_and_weights() -> None:
+    auto = FakeRenamingScorer("q:auto", {"a": 1.0, "b": 0.0})
+    fixed = FakeTableScorer("q:same", {"a": 0.0, "b": 1.0})
+    s = State("t", (), "o")
+    # the explicit part comes first, so the renamed one gets its position appended
+    out = ComposedScorer([(fixed, 3.0), (auto, 1.0)]).score_parts([s], [["a", "b"]])[0]
+    assert out.raw == {"q:same": [0.0, 1.0], "q:same#1": [1.0, 0.0]}
+    assert out.combined == pytest.approx([-2.0, 2.0])  # 3 * z(fixed) + 1 * z(auto)
+    auto = FakeRenamingScorer("q:auto", {"a": 1.0, "b": 0.0})
+    comp = ComposedScorer([(auto, 2.0), (fixed, 1.0)])
+    assert comp.score([s], [["a", "b"]]) == [pytest.approx([1.0, -1.0])]
+    assert comp.weights == {"q:same": 2.0, "q:same#1": 1.0}
