@@ -94,6 +94,7 @@ class ReActAgent:
         max_obs_chars: int = 1500,
         prompt_file: str = "",
         sample_seed: int = 0,
+        example: str = "auto",
         llm: LLM | None = None,
     ) -> None:
         if choice not in CHOICES:
@@ -111,6 +112,9 @@ class ReActAgent:
         self.thought_chars, self.max_obs_chars = int(thought_chars), int(max_obs_chars)
         self.prompt_file = prompt_file
         self.sample_seed = int(sample_seed)
+        if str(example) not in ("auto", "yes", "no", "True", "False"):
+            raise ValueError(f"react example must be auto, yes or no, got {example!r}")
+        self.example = str(example)
         self._prompts: dict[str, PromptSet] = {}
         self._ep = _Episode()
         self.last_usage = Usage()
@@ -150,7 +154,7 @@ class ReActAgent:
             self.max_obs_chars,
         )
         user = []
-        if ps.example:
+        if ps.example and self.shows_example():
             user.append(f"Example:\n{ps.example}\n\nNow your episode.")
         user.append(f"Task: {step.task or self._ep.task}")
         user.append(hist.text)
@@ -162,6 +166,14 @@ class ReActAgent:
             {"role": "user", "content": "\n".join(user)},
         ]
         return _prefilled(msgs, prefill)
+
+    def shows_example(self) -> bool:
+        """Whether prompts carry the family's few-shot example: ``yes``/``no``, or ``auto``:
+        yes unless the policy is an SFT adapter (``adapter=`` in its spec), which learned the
+        format from demonstrations written without it (``agents.demos``)."""
+        if self.example == "auto":
+            return "adapter=" not in self.policy_spec
+        return self.example in ("yes", "True")
 
     def grammar(self, step: Step) -> str | None:
         """GBNF for ``Thought: <one sentence>`` + ``Action: <action>`` (None when nothing

@@ -19,6 +19,11 @@ AGENTS.register("random", "agents.baselines:RandomAgent", "uniform over admissib
 AGENTS.register("expert", "agents.baselines:ExpertAgent", "the env's expert / oracle (upper bound)")
 AGENTS.register("scripted", "agents.baselines:ScriptedAgent", "fixed action list (tests)")
 AGENTS.register(
+    "demonstrator",
+    "agents.demonstrators:DemonstratorAgent",
+    "the family's demonstrator for SFT (observable searcher / shop heuristic / walkthrough)",
+)
+AGENTS.register(
     "react", "agents.react:ReActAgent", "ReAct (Thought/Action) over an LLM policy (--policy)"
 )
 

