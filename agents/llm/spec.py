@@ -40,6 +40,8 @@ OPTIONS: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
         "ctx": ("ctx", int),
         "threads": ("threads", int),
         "timeout": ("timeout_s", float),
+        "adapter": ("adapter", str),
+        "adapter_scale": ("adapter_scale", float),
     },
     "openai": {
         "mode": ("mode", str),
