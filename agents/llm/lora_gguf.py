@@ -90,6 +90,15 @@ _STRING, _ARRAY = 8, 9
 def read_header(path: str | Path) -> tuple[dict[str, Any], dict[str, tuple[int, ...]]]:
     """A GGUF's scalar and string metadata (arrays skipped) and its tensors' ggml shapes.
     (``gguf.GGUFReader`` decodes every vocabulary string: seconds for SmolLM2's 49k.)"""
+    import struct
+
+    try:
+        return _read_header(Path(path))
+    except (struct.error, ValueError, OverflowError, KeyError) as exc:
+        raise AdapterExportError(f"{Path(path).name} is not a readable GGUF file ({exc})") from None
+
+
+def _read_header(path: Path) -> tuple[dict[str, Any], dict[str, tuple[int, ...]]]:
     import mmap
     import struct
 
@@ -123,7 +132,7 @@ def read_header(path: str | Path) -> tuple[dict[str, Any], dict[str, tuple[int, 
             return take(_SCALARS[kind])
 
         if bytes(buf[:4]) != b"GGUF":
-            raise AdapterExportError(f"{Path(path).name} is not a GGUF file")
+            raise AdapterExportError(f"{path.name} is not a GGUF file")
         pos = 4
         take("<I")  # version
         n_tensors, n_kv = take("<Q"), take("<Q")
@@ -365,6 +374,51 @@ def export_lora(
         dtype=dtype,
         extra=_settings(cfg),
     )
+
+
+HF_MODULES = {
+    "attn_q": "self_attn.q_proj",
+    "attn_k": "self_attn.k_proj",
+    "attn_v": "self_attn.v_proj",
+    "attn_output": "self_attn.o_proj",
+    "ffn_gate": "mlp.gate_proj",
+    "ffn_up": "mlp.up_proj",
+    "ffn_down": "mlp.down_proj",
+}
+"""Llama GGUF tensor kind -> HF module (the inverse of the name map, for ``random_lora``)."""
+
+
+def random_lora(
+    out_dir: str | Path,
+    base: str | Path,
+    *,
+    r: int = 16,
+    alpha: float = 32.0,
+    targets: Sequence[str] = TARGETS,
+    std: float = 1e-3,
+    seed: int = 0,
+) -> Path:
+    """A peft-format LoRA with random weights shaped for the base GGUF (``lora_A`` ~ N(0, 1/in),
+    ``lora_B`` ~ N(0, std)), written without torch: for speed benchmarks and tests."""
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(seed)
+    _, shapes = read_header(base)
+    out, tensors = Path(out_dir), {}
+    for name, ne in shapes.items():
+        m = re.fullmatch(r"blk\.(\d+)\.(\w+)\.weight", name)
+        if m is None or HF_MODULES.get(m[2], "").rsplit(".", 1)[-1] not in targets:
+            continue
+        key = f"{PREFIX}model.layers.{m[1]}.{HF_MODULES[m[2]]}"
+        a = rng.standard_normal((r, ne[0]), dtype=np.float32) / np.float32(math.sqrt(ne[0]))
+        tensors[key + ".lora_A.weight"] = a
+        tensors[key + ".lora_B.weight"] = rng.standard_normal((ne[1], r), dtype=np.float32) * std
+    out.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(out / "adapter_model.safetensors"))
+    cfg = {"peft_type": "LORA", "r": r, "lora_alpha": alpha, "target_modules": list(targets),
+           "bias": "none", "task_type": "CAUSAL_LM"}  # fmt: skip
+    (out / "adapter_config.json").write_text(json.dumps(cfg, indent=2))
+    return out
 
 
 def _settings(cfg: Mapping[str, Any]) -> dict[str, Any]:

@@ -183,6 +183,16 @@ def resolve_auto(spec: str, env_id: str) -> str:
     return head + ("?" + "&".join(kept) if kept else "")
 
 
+def adapter_label(spec: str, env_id: str) -> str:
+    """``name@sha256[:12]`` of the adapter policy ``spec`` runs with on ``env_id`` (``auto``
+    resolved for its family), or ``''`` when it runs none."""
+    from agents.llm.spec import parse_spec
+
+    arg = str(parse_spec(resolve_auto(spec, env_id)).kwargs().get("adapter", ""))
+    found = resolve_adapter(arg)
+    return found.label if found else ""
+
+
 def check_base(adapter: Adapter, model: Path, model_sha256: str = "") -> None:
     """LLMError when the adapter records a base model (its card, or the GGUF's
     ``qharness.adapter.base_sha256``) other than ``model`` (whose sha256 is given, or hashed)."""
@@ -198,9 +208,12 @@ def check_base(adapter: Adapter, model: Path, model_sha256: str = "") -> None:
 
 
 def _gguf_base_sha(path: Path) -> str:
-    from agents.llm.lora_gguf import KEY_BASE_SHA, read_header
+    from agents.llm.lora_gguf import KEY_BASE_SHA, AdapterExportError, read_header
 
-    return str(read_header(path)[0].get(KEY_BASE_SHA, ""))
+    try:
+        return str(read_header(path)[0].get(KEY_BASE_SHA, ""))
+    except AdapterExportError as exc:
+        raise LLMError(f"adapter {path}: {exc}") from None
 
 
 def write_bundle(
