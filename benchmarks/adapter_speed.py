@@ -4,12 +4,13 @@ The adapter is a bundled one (``--adapter NAME``) or, by default, a random LoRA 
 ``--rank`` on all seven projections of SmolLM2, exported by ``agents.llm.lora_gguf`` (f16).
 Its ``lora_B`` entries are tiny (std 1e-4), so the adapted model acts like the base: both runs
 take the same greedy steps and the ratio measures llama.cpp's extra work, not a different
-trajectory (the generated tokens per step are printed to check). Rounds alternate base and
-adapter (``--rounds`` each, ``--episodes`` KeyChest episodes of ``--steps`` steps, one
-worker) after one untimed warm-up episode each, so a change in the machine's load hits both.
+trajectory (the generated tokens per step are printed to check). Base and adapter alternate
+episode by episode (``--rounds`` x ``--episodes`` KeyChest episodes of ``--steps`` steps
+each, the same seeds, one worker) after one untimed warm-up episode each, so a change in
+the machine's load hits both.
 Also: prompt and generation tokens/s of plain completions, both ways.
 
-Last line: ``ratio=<adapter step time / base step time>`` (goal <= 1.15).
+Last line: ``ratio=<adapter step time / base step time>`` over all steps (goal <= 1.15).
 
     python benchmarks/adapter_speed.py [--rank 16] [--rounds 2] [--episodes 2] [--steps 10]
 """
@@ -76,17 +77,21 @@ def main() -> None:
             print(f"raw {label:<8} prompt {pp:6.0f} tok/s  generation {gen:6.1f} tok/s")
             run(spec, 1, 1, 2, seed0=1000)  # warm-up: server start, prompt cache
         totals = {k: [0.0, 0.0, 0.0] for k in specs}  # wall, steps, output tokens
-        for i in range(args.rounds):
+        pairs = []  # per episode: adapter ms/step over base ms/step
+        for i in range(args.rounds * args.episodes):
+            step_s = {}
             for label, spec in specs.items():
-                m = run(spec, 1, args.episodes, args.steps, seed0=500 + 10 * i)
+                m = run(spec, 1, 1, args.steps, seed0=500 + i)
                 t = totals[label]
                 t[0], t[1] = t[0] + m["wall_s"], t[1] + m["steps"]
                 t[2] += m["out_tokens_per_s"] * m["wall_s"]
-                print(
-                    f"round {i} {label:<8} {1000 * m['wall_s'] / m['steps']:7.1f} ms/step "
-                    f"({m['steps']:.0f} steps)",
-                    flush=True,
-                )
+                step_s[label] = m["wall_s"] / max(1.0, m["steps"])
+            pairs.append(step_s["adapter"] / step_s["base"])
+            print(
+                f"episode {i}: base {1000 * step_s['base']:7.1f} ms/step, adapter "
+                f"{1000 * step_s['adapter']:7.1f} ms/step",
+                flush=True,
+            )
         close_policies()
     per_step = {k: t[0] / max(1.0, t[1]) for k, t in totals.items()}
     for k, t in totals.items():
@@ -94,6 +99,7 @@ def main() -> None:
             f"{k:<8} {1000 * per_step[k]:7.1f} ms/step, {t[2] / max(1.0, t[1]):5.1f} generated "
             f"tokens/step over {t[1]:.0f} steps"
         )
+    print(f"median of the per-episode ratios {statistics.median(pairs):.3f}")
     print(f"ratio={per_step['adapter'] / per_step['base']:.3f}")
 
 
