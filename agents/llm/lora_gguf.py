@@ -220,6 +220,8 @@ def check_config(cfg: Mapping[str, Any]) -> None:
         "modules_to_save": "modules_to_save (fully trained modules)",
         "layer_replication": "layer_replication",
         "trainable_token_indices": "trainable token embeddings",
+        "target_parameters": "target_parameters (LoRA on raw parameters)",
+        "alora_invocation_tokens": "activated LoRA (aLoRA)",
     }
     for key, what in refused.items():
         if cfg.get(key):
