@@ -171,7 +171,11 @@ def default_threads() -> int:
 
 class EmbeddedServer:
     """llama.cpp's HTTP server running in this process on 127.0.0.1 (a free port), with an
-    optional LoRA adapter GGUF applied to every request (``adapter``, at ``adapter_scale``)."""
+    optional LoRA adapter GGUF applied to every request (``adapter``, at ``adapter_scale``).
+
+    One adapter per server: llama.cpp's per-request ``lora`` list can switch adapters on one
+    server, but in xllamacpp 2026.10 a request reused the prompt cache computed under the
+    previous request's adapter scale (its logprobs matched neither setting)."""
 
     def __init__(
         self,
