@@ -103,6 +103,8 @@ class ReActAgent:
             raise ValueError(f"propose_mode must be auto, score or sample, got {propose_mode!r}")
         self.policy_spec = policy
         self._llm = llm
+        self._env_id = ""  # the env of the current act/propose (for llm_for)
+        self._llms: dict[str, LLM] = {}  # env id -> its policy instance
         self.temperature, self.max_tokens = float(temperature), int(max_tokens)
         self.history_tokens, self.k = int(history_tokens), int(k)
         self.choice, self.propose_mode = choice, propose_mode
@@ -121,12 +123,21 @@ class ReActAgent:
 
     @property
     def llm(self) -> LLM:
-        """The shared policy instance of ``policy`` (created on first use)."""
-        if self._llm is None:
+        """The policy for the env being played (``llm_for`` of the current step's env)."""
+        return self.llm_for(self._env_id)
+
+    def llm_for(self, env_id: str) -> LLM:
+        """The shared policy instance of ``policy`` for ``env_id``: ``adapter=auto`` becomes
+        the bundled adapter of the env's family (``agents.llm.adapters.resolve_auto``), or no
+        adapter (the base model) when that family has none; other specs are used as given."""
+        if self._llm is not None:
+            return self._llm
+        if env_id not in self._llms:
+            from agents.llm.adapters import resolve_auto
             from agents.llm.spec import get_policy
 
-            self._llm = get_policy(self.policy_spec)
-        return self._llm
+            self._llms[env_id] = get_policy(resolve_auto(self.policy_spec, env_id))
+        return self._llms[env_id]
 
     def reset(self, task: str, seed: int) -> None:
         """Forget the previous episode."""
@@ -208,6 +219,7 @@ class ReActAgent:
     def act(self, step: Step) -> Decision:
         """One ReAct turn; the decision carries thought, tokens and how the action was chosen."""
         usage, t0 = Usage(), time.perf_counter()
+        self._env_id = step.env_id
         mode = self._mode(step)
         llm = self.llm
         prefill = "Thought:" if llm.supports_prefill else ""
@@ -290,6 +302,7 @@ class ReActAgent:
         """
         k = int(k or self.k)
         usage = Usage()
+        self._env_id = step.env_id
         mode = self.propose_mode
         if mode == "auto":
             can_score = bool(step.admissible_actions) and self.llm.supports_scoring

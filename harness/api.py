@@ -40,6 +40,7 @@ from harness.preflight import (
     check_policies,
     check_targets,
     env_fingerprints,
+    policy_adapters,
 )
 from harness.records import EpisodeRecord, episode_key, latest_per_episode
 from harness.runner import EpisodeJob, Limits, run_jobs
@@ -290,6 +291,7 @@ def _execute(
             "harness_version": __version__,
             "git_commit": commit,
             "env_fingerprints": fps,
+            "policy_adapters": policy_adapters(cfg, partial(agent_options, cfg)),
             "episodes_per_env": run.counts,
             "argv": sys.argv[1:],
         },

@@ -124,7 +124,37 @@ def check_policies(cfg: RunConfig, options: Callable[[str], dict[str, Any]]) -> 
                 f"policy {text!r}: model file {parsed.model!r} not found: give a .gguf path "
                 "or owner/repo/file.gguf"
             )
+        _check_adapter(text, parsed.kwargs().get("adapter", ""))
         _check_backend(text, parsed)
+
+
+def policy_adapters(
+    cfg: RunConfig, options: Callable[[str], dict[str, Any]]
+) -> dict[str, dict[str, str]]:
+    """For each policy spec of the run that sets ``adapter=``: env id -> the adapter it runs
+    with (``name@sha256[:12]``, ``none`` where ``auto`` finds no bundled one), for run.json."""
+    from agents.llm.adapters import adapter_label
+    from agents.llm.spec import parse_spec
+
+    specs = {cfg.policy} if cfg.policy else set()
+    specs |= {str(options(a)["policy"]) for a in cfg.agents if "policy" in options(a)}
+    out: dict[str, dict[str, str]] = {}
+    for text in sorted(specs):
+        if "adapter" in parse_spec(text).kwargs():
+            out[text] = {e: adapter_label(text, e) or "none" for e in cfg.envs}
+    return out
+
+
+def _check_adapter(text: str, adapter: str) -> None:
+    """A local policy's ``adapter=`` names an adapter that exists (``auto`` always does)."""
+    from agents.llm.adapters import AUTO, resolve_adapter
+    from agents.llm.base import LLMError
+
+    if adapter and adapter != AUTO:
+        try:
+            resolve_adapter(adapter)
+        except LLMError as exc:
+            raise BadInput(f"policy {text!r}: {exc}") from None
 
 
 NEEDS = {"local": ("xllamacpp", "local"), "hf": ("transformers", "hf"), "openai": ("openai", "")}

@@ -188,7 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--list", action="store_true", help="print the bundled models' cards")
     ns = p.parse_args(argv)
     if ns.list:
-        print("\n".join(card_rows()))
+        from agents.llm.adapters import card_rows as adapter_rows  # the policy's LoRA adapters
+
+        print("\n".join([*card_rows(), "", *adapter_rows()]))
         return 0
     if ns.family:
         name = artifact_name(ns.family, ns.kind)

@@ -170,13 +170,25 @@ def default_threads() -> int:
 
 
 class EmbeddedServer:
-    """llama.cpp's HTTP server running in this process on 127.0.0.1 (a free port)."""
+    """llama.cpp's HTTP server running in this process on 127.0.0.1 (a free port), with an
+    optional LoRA adapter GGUF applied to every request (``adapter``, at ``adapter_scale``).
+
+    One adapter per server: llama.cpp's per-request ``lora`` list can switch adapters on one
+    server, but in xllamacpp 2026.10 a request reused the prompt cache computed under the
+    previous request's adapter scale (its logprobs matched neither setting)."""
 
     def __init__(
-        self, model: Path, parallel: int = 4, ctx: int = 4096, threads: int | None = None
+        self,
+        model: Path,
+        parallel: int = 4,
+        ctx: int = 4096,
+        threads: int | None = None,
+        adapter: Path | None = None,
+        adapter_scale: float = 1.0,
     ) -> None:
         self.model, self.parallel, self.ctx = model, int(parallel), int(ctx)
         self.threads = int(threads or default_threads())
+        self.adapter, self.adapter_scale = adapter, float(adapter_scale)
         self._server: Any = None
         self.url = ""
 
@@ -195,11 +207,21 @@ class EmbeddedServer:
         for cpu in (p.cpuparams, p.cpuparams_batch):
             cpu.n_threads, cpu.poll = self.threads, 0  # no busy-wait polling
         p.warmup, p.verbosity = False, -1
+        if self.adapter is not None:
+            p.lora_adapters = [
+                xllamacpp.CommonAdapterLoraInfo(str(self.adapter), self.adapter_scale)
+            ]
+        lora = f" + LoRA {self.adapter.name}" if self.adapter is not None else ""
         _say(
-            f"starting llama.cpp (xllamacpp) with {self.model.name} on 127.0.0.1, "
+            f"starting llama.cpp (xllamacpp) with {self.model.name}{lora} on 127.0.0.1, "
             f"{self.parallel} slots x {self.ctx} tokens, {self.threads} threads"
         )
-        self._server = xllamacpp.Server(p)
+        try:
+            self._server = xllamacpp.Server(p)
+        except Exception as exc:  # e.g. an adapter made for another model
+            raise LLMError(
+                f"llama.cpp did not start with {self.model.name}{lora}: {exc}"[:300]
+            ) from None
         self.url = str(self._server.listening_address).rstrip("/") + "/v1"
         return self.url
 
@@ -210,7 +232,9 @@ class EmbeddedServer:
 
 
 class LocalBackend:
-    """The ``local`` policy: an embedded llama.cpp server behind an OpenAIBackend (lazy)."""
+    """The ``local`` policy: an embedded llama.cpp server behind an OpenAIBackend (lazy);
+    ``adapter`` names a LoRA adapter GGUF served with the model (see ``agents.llm.adapters``)
+    and appears, with its sha256, in ``name``."""
 
     def __init__(
         self,
@@ -221,25 +245,41 @@ class LocalBackend:
         threads: int | None = None,
         mode: str = "chat",
         timeout_s: float = 120.0,
+        adapter: str = "",
+        adapter_scale: float = 1.0,
         name: str = "local",
     ) -> None:
+        from agents.llm.adapters import resolve_adapter
+
         self.model_arg, self.mode, self.timeout_s = model, mode, timeout_s
         self.parallel, self.ctx, self.threads = parallel, ctx, threads
-        self.name = name
+        self.adapter, self.adapter_scale = resolve_adapter(adapter), float(adapter_scale)
+        self.name = name + (f"?adapter={self.adapter.label}" if self.adapter else "")
         self._lock = threading.Lock()
         self._server: EmbeddedServer | None = None
         self._api: OpenAIBackend | None = None
         atexit.register(self.close)
 
     def __repr__(self) -> str:
-        return f"LocalBackend(model={self.model_arg or SMOLLM2.filename!r})"
+        lora = f", adapter={self.adapter.label!r}" if self.adapter else ""
+        return f"LocalBackend(model={self.model_arg or SMOLLM2.filename!r}{lora})"
 
     def api(self) -> OpenAIBackend:
         """The client for the running server (started on first call)."""
         with self._lock:
             if self._api is None:
+                model = resolve_model(self.model_arg)
+                if self.adapter is not None:
+                    from agents.llm.adapters import check_base
+
+                    check_base(self.adapter, model, "" if self.model_arg else SMOLLM2.sha256)
                 server = EmbeddedServer(
-                    resolve_model(self.model_arg), self.parallel, self.ctx, self.threads
+                    model,
+                    self.parallel,
+                    self.ctx,
+                    self.threads,
+                    self.adapter.path if self.adapter else None,
+                    self.adapter_scale,
                 )
                 url = server.start()
                 self._server = server

@@ -2,7 +2,9 @@
 
 ``local`` | ``local:/path/model.gguf`` | ``local:owner/repo/file.gguf`` (hub, needs network) |
 ``openai:MODEL`` | ``openai:MODEL@http://host:8000/v1`` | ``hf:/path/or/hub-id``, each
-optionally followed by ``?key=value&...`` backend options (e.g. ``?mode=completion&timeout=30``).
+optionally followed by ``?key=value&...`` backend options (e.g. ``?mode=completion&timeout=30``;
+``local?adapter=NAME|PATH|auto`` serves a LoRA adapter with the model, see
+``agents.llm.adapters``).
 The part before the first ``:`` names a backend in ``POLICIES``; installed packages add
 backends through the ``harness.policies`` entry-point group (a factory taking a
 ``PolicySpec``; its options arrive as strings, for the factory to check). The same spec string
@@ -40,6 +42,8 @@ OPTIONS: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
         "ctx": ("ctx", int),
         "threads": ("threads", int),
         "timeout": ("timeout_s", float),
+        "adapter": ("adapter", str),
+        "adapter_scale": ("adapter_scale", float),
     },
     "openai": {
         "mode": ("mode", str),
