@@ -37,6 +37,9 @@ from agents.react import ReActAgent
 from envs.base import ADMISSIBLE_ACTIONS, TASK, TASK_ID, WON
 
 SCHEMA = 1
+PROFILE = "local?adapter=sft"
+"""The policy spec whose prompt the demonstrations use: an adapter policy's (no few-shot
+example, the adapter history window), as ``ReActAgent`` builds it for ``adapter=`` specs."""
 
 
 class _Counter:
@@ -96,7 +99,7 @@ def demonstrate(
 
     family = env_family(env_id)
     demo = agent or demonstrator_for(family)
-    react = react or ReActAgent(example="no", llm=_Counter())  # type: ignore[arg-type]
+    react = react or ReActAgent(policy=PROFILE, llm=_Counter())  # type: ignore[arg-type]
     want = DEMONSTRATORS[family].wants_expert if family in DEMONSTRATORS else False
     env = gym.make(env_id)
     try:
@@ -170,7 +173,7 @@ def write_demos(
     ``out``; return the file's totals (episodes, won, usable, steps, mean reward)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     done = {(d["env_id"], d["seed"]) for d in read_demos(out)}
-    react = ReActAgent(example="no", llm=_Counter())  # type: ignore[arg-type]
+    react = ReActAgent(policy=PROFILE, llm=_Counter())  # type: ignore[arg-type]
     t0 = time.perf_counter()
     with open(out, "a", encoding="utf-8") as fh:
         for seed in range(first_seed, first_seed + tasks):

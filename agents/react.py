@@ -49,6 +49,18 @@ FORMAT = (
 )
 
 
+HISTORY_TOKENS = 800
+ADAPTER_HISTORY_TOKENS = 400
+"""History window (estimated tokens) of the base policy and of an SFT adapter policy: the
+adapter's prompt (no example, shorter window) is the one its demonstrations were written
+with (``agents.demos``), and it keeps CPU training affordable (~550 real tokens a step)."""
+
+
+def is_adapter_spec(policy: str) -> bool:
+    """Whether a policy spec names an SFT adapter (``local?adapter=...``)."""
+    return "adapter=" in policy
+
+
 @dataclass
 class Usage:
     """Tokens, latency and calls spent by one ``act`` or ``propose``."""
@@ -82,7 +94,7 @@ class ReActAgent:
         policy: str = "local",
         temperature: float = 0.0,
         max_tokens: int = 96,
-        history_tokens: int = 800,
+        history_tokens: int | None = None,
         k: int = 4,
         choice: str = "auto",
         propose_mode: str = "auto",
@@ -104,9 +116,11 @@ class ReActAgent:
         self.policy_spec = policy
         self._llm = llm
         self._env_id = ""  # the env of the current act/propose (for llm_for)
+        self._adapted: dict[str, bool] = {}
         self._llms: dict[str, LLM] = {}  # env id -> its policy instance
         self.temperature, self.max_tokens = float(temperature), int(max_tokens)
-        self.history_tokens, self.k = int(history_tokens), int(k)
+        self.k = int(k)
+        self.history_tokens = None if history_tokens is None else int(history_tokens)
         self.choice, self.propose_mode = choice, propose_mode
         self.propose_temperature = float(propose_temperature)
         self.fuzzy_threshold = float(fuzzy_threshold)
@@ -160,12 +174,12 @@ class ReActAgent:
             step.history,
             step.observation,
             thoughts,
-            self.history_tokens,
+            self.history_budget(step.env_id),
             self.llm.count_tokens,
             self.max_obs_chars,
         )
         user = []
-        if ps.example and self.shows_example():
+        if ps.example and self.shows_example(step.env_id):
             user.append(f"Example:\n{ps.example}\n\nNow your episode.")
         user.append(f"Task: {step.task or self._ep.task}")
         user.append(hist.text)
@@ -178,13 +192,32 @@ class ReActAgent:
         ]
         return _prefilled(msgs, prefill)
 
-    def shows_example(self) -> bool:
+    def uses_adapter(self, env_id: str = "") -> bool:
+        """Whether the policy runs an SFT adapter on ``env_id`` (``adapter=auto`` resolved for
+        its family: a family without a bundled adapter runs the base model)."""
+        if env_id not in self._adapted:
+            spec = self.policy_spec
+            if "adapter=auto" in spec and env_id:
+                from agents.llm.adapters import resolve_auto
+
+                spec = resolve_auto(spec, env_id)
+            self._adapted[env_id] = is_adapter_spec(spec)
+        return self._adapted[env_id]
+
+    def shows_example(self, env_id: str = "") -> bool:
         """Whether prompts carry the family's few-shot example: ``yes``/``no``, or ``auto``:
-        yes unless the policy is an SFT adapter (``adapter=`` in its spec), which learned the
-        format from demonstrations written without it (``agents.demos``)."""
+        yes unless the policy runs an SFT adapter there, which learned the format from
+        demonstrations written without it (``agents.demos``)."""
         if self.example == "auto":
-            return "adapter=" not in self.policy_spec
+            return not self.uses_adapter(env_id)
         return self.example in ("yes", "True")
+
+    def history_budget(self, env_id: str = "") -> int:
+        """The history window: ``history_tokens`` when given, else the adapter window for an
+        adapter policy and the base window otherwise."""
+        if self.history_tokens is not None:
+            return self.history_tokens
+        return ADAPTER_HISTORY_TOKENS if self.uses_adapter(env_id) else HISTORY_TOKENS
 
     def grammar(self, step: Step) -> str | None:
         """GBNF for ``Thought: <one sentence>`` + ``Action: <action>`` (None when nothing

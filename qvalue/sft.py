@@ -39,8 +39,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--max-samples", type=int, default=3000, help="steps used (0: all)")
     p.add_argument("--max-length", type=int, default=1024, help="tokens of prompt + reply")
     p.add_argument("--epochs", type=float, default=1.0)
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--grad-accum", type=int, default=2)
+    p.add_argument("--batch-size", type=int, default=1, help="1: no padding waste on CPU")
+    p.add_argument("--grad-accum", type=int, default=8)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--lora-r", type=int, default=16)
     p.add_argument(

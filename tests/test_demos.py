@@ -14,7 +14,15 @@ from agents.baselines import TEMPLATE, fill_template
 from agents.demonstrators import DemonstratorAgent, demonstrator_for
 from agents.demonstrators.alfworld import Goal, next_decision, parse_goal, replay
 from agents.demonstrators.webshop import option_groups, results
-from agents.demos import clean_thought, demonstrate, read_demos, summarize, write_demos
+from agents.demos import (
+    PROFILE,
+    _Counter,
+    clean_thought,
+    demonstrate,
+    read_demos,
+    summarize,
+    write_demos,
+)
 from agents.react import ReActAgent
 from agents.react_text import parse_reply
 from envs.registration import register_all
@@ -42,7 +50,7 @@ def _replay(env_id: str, demo: dict) -> float:
 
 
 def _check_demo_shape(demo: dict) -> None:
-    react = ReActAgent(example="no")
+    react = ReActAgent(policy="local?adapter=sft")
     for s in demo["samples"]:
         assert [m["role"] for m in s["prompt"]] == ["system", "user"]
         assert "Example:" not in s["prompt"][1]["content"]
@@ -83,7 +91,7 @@ def test_writing_is_resumable_and_deterministic(tmp_path):
 
 def test_prompts_are_the_agents_own_messages():
     demo = demonstrate("harness/KeyChest-v0", seed=1)
-    react = ReActAgent(example="no")
+    react = ReActAgent(policy=PROFILE, llm=_Counter())  # type: ignore[arg-type]
     assert react.shows_example() is False
     assert ReActAgent().shows_example() is True
     assert ReActAgent(policy="local?adapter=auto").shows_example() is False
