@@ -23,8 +23,11 @@ in 4 of 4 without it).
 ``propose(step, k)`` (the ``scoring.base.Proposer`` protocol) returns up to ``k`` distinct
 candidates with the policy's log-probability: by scoring all admissible actions when the
 policy can score (``propose_mode='score'``), else by sampling ``n`` replies
-(``propose_mode='sample'``); ``auto`` picks the first that applies. The cost of the last
-``act``/``propose`` call is in ``last_usage``.
+(``propose_mode='sample'``); ``auto`` picks the first that applies. The candidates form the
+pool of ``agents.pool``: de-duplicated after ``normalize``, without last step's action when it
+left the observation unchanged (unless nothing else is left), and always with the policy's
+greedy action (what ``act`` takes at temperature 0). The cost of the last ``act``/``propose``
+call is in ``last_usage``.
 """
 
 from __future__ import annotations
