@@ -23,8 +23,11 @@ in 4 of 4 without it).
 ``propose(step, k)`` (the ``scoring.base.Proposer`` protocol) returns up to ``k`` distinct
 candidates with the policy's log-probability: by scoring all admissible actions when the
 policy can score (``propose_mode='score'``), else by sampling ``n`` replies
-(``propose_mode='sample'``); ``auto`` picks the first that applies. The cost of the last
-``act``/``propose`` call is in ``last_usage``.
+(``propose_mode='sample'``); ``auto`` picks the first that applies. The candidates form the
+pool of ``agents.pool``: de-duplicated after ``normalize``, without last step's action when it
+left the observation unchanged (unless nothing else is left), and always with the policy's
+greedy action (what ``act`` takes at temperature 0). The cost of the last ``act``/``propose``
+call is in ``last_usage``.
 """
 
 from __future__ import annotations
@@ -38,8 +41,9 @@ from typing import Any
 from agents.base import Candidate, Decision, Step
 from agents.baselines import fill_template
 from agents.llm.base import LLM, LLMResult, Message
+from agents.pool import candidate_pool
 from agents.prompts import PromptSet, prompt_for, read_prompt
-from agents.react_text import map_action, parse_reply, render_history
+from agents.react_text import map_action, normalize, parse_reply, render_history
 
 CHOICES = ("auto", "grammar", "score", "free")
 FORMAT = (
@@ -255,27 +259,7 @@ class ReActAgent:
         self._env_id = step.env_id
         mode = self._mode(step)
         llm = self.llm
-        prefill = "Thought:" if llm.supports_prefill else ""
-        if mode == "score" and step.admissible_actions:
-            thought, action, raw = self._act_by_score(step, usage)
-            rule = "score"
-        else:
-            gram = self.grammar(step) if mode == "grammar" else None
-            res = usage.add(
-                llm.generate(
-                    self.messages(step, prefill),
-                    temperature=self.temperature,
-                    max_tokens=self.max_tokens,
-                    stop=["\nObservation", "\nTask:"],
-                    grammar=gram,
-                    seed=self._seed(step),
-                )
-            )
-            raw = res.text
-            parsed = parse_reply(prefill + raw if prefill else raw)
-            mapped = map_action(parsed.action, step.admissible_actions, self.fuzzy_threshold)
-            thought, action, rule = parsed.thought, mapped.action, mapped.rule
-        action = fill_template(action, step.task)  # e.g. WebShop's search[<query>]
+        thought, action, raw, rule = self._decide(step, mode, self.temperature, usage)
         self._ep.thoughts.append(thought or None)
         self.last_usage = usage
         meta: dict[str, Any] = {
@@ -288,6 +272,33 @@ class ReActAgent:
             "agent_s": round(time.perf_counter() - t0, 4),
         }
         return Decision(action, thought, usage.input_tokens, usage.output_tokens, meta=meta)
+
+    def _decide(
+        self, step: Step, mode: str, temperature: float, usage: Usage
+    ) -> tuple[str, str, str, str]:
+        """Thought, action (templates filled), raw reply and mapping rule of one turn."""
+        llm = self.llm
+        prefill = "Thought:" if llm.supports_prefill else ""
+        if mode == "score" and step.admissible_actions:
+            thought, action, raw = self._act_by_score(step, usage)
+            rule = "score"
+        else:
+            gram = self.grammar(step) if mode == "grammar" else None
+            res = usage.add(
+                llm.generate(
+                    self.messages(step, prefill),
+                    temperature=temperature,
+                    max_tokens=self.max_tokens,
+                    stop=["\nObservation", "\nTask:"],
+                    grammar=gram,
+                    seed=self._seed(step),
+                )
+            )
+            raw = res.text
+            parsed = parse_reply(prefill + raw if prefill else raw)
+            mapped = map_action(parsed.action, step.admissible_actions, self.fuzzy_threshold)
+            thought, action, rule = parsed.thought, mapped.action, mapped.rule
+        return thought, fill_template(action, step.task), raw, rule  # e.g. search[<query>]
 
     def _thought(self, step: Step, msgs: list[Message], usage: Usage) -> str:
         llm = self.llm
@@ -327,11 +338,17 @@ class ReActAgent:
     def propose(self, step: Step, k: int | None = None) -> list[Candidate]:
         """Up to ``k`` distinct candidate actions, best first, with logprobs where known.
 
-        ``score``: the greedy thought, then all admissible actions scored, top ``k``
+        ``score``: the greedy thought, then all admissible actions scored, best first
         (``logprob`` = summed token log-probability of the action after ``Action:``).
         ``sample``: ``2k`` replies sampled at ``propose_temperature``, parsed and mapped;
         ordered by how often each action came up, then by logprob (that of the action's
         tokens in the reply, when the policy returns token logprobs).
+
+        The pool (``agents.pool``): one candidate per normalised action; the action that
+        left the observation unchanged last step only when nothing else is left; and the
+        policy's greedy action always in (``details["greedy"]``), i.e. what ``act`` takes at
+        temperature 0: the top-scored action when ``act`` scores too, else one more greedy
+        call in ``act``'s mode; if the ranking put it below ``k``, it takes the last place.
         """
         k = int(k or self.k)
         usage = Usage()
@@ -340,22 +357,35 @@ class ReActAgent:
         if mode == "auto":
             can_score = bool(step.admissible_actions) and self.llm.supports_scoring
             mode = "score" if can_score else "sample"
+        greedy: Candidate | None = None
         if mode == "score" and step.admissible_actions:
             msgs = self.messages(step)
             thought = self._thought(step, msgs, usage)
             acts = list(dict.fromkeys(step.admissible_actions))
             scores = self._score(msgs, thought, acts, usage)
-            order = sorted(range(len(acts)), key=lambda i: -scores[i])[:k]
-            cands = [
+            order = sorted(range(len(acts)), key=lambda i: -scores[i])
+            ranked = [
                 Candidate(acts[i], scores[i], details={"source": "score", "thought": thought})
                 for i in order
             ]
+            if self._mode(step) == "score":  # act's own choice: same thought, same scores
+                greedy = ranked[0]
         else:
-            cands = self._propose_by_sampling(step, k, usage)
+            ranked = self._propose_by_sampling(step, k, usage)
+        ranked = [dataclasses.replace(c, action=fill_template(c.action, step.task)) for c in ranked]
+        greedy = ranked[0] if greedy is not None else self._greedy(step, usage)
         self.last_usage = usage
-        return [dataclasses.replace(c, action=fill_template(c.action, step.task)) for c in cands]
+        return candidate_pool(ranked, step, k, greedy)
+
+    def _greedy(self, step: Step, usage: Usage) -> Candidate | None:
+        """The action ``act`` takes at temperature 0, as a candidate (None: no action)."""
+        thought, action, _, _ = self._decide(step, self._mode(step), 0.0, usage)
+        if not action:
+            return None
+        return Candidate(action, details={"source": "greedy", "thought": thought})
 
     def _propose_by_sampling(self, step: Step, k: int, usage: Usage) -> list[Candidate]:
+        """Every distinct action (after ``normalize``) of ``2k`` sampled replies, ranked."""
         llm = self.llm
         prefill = "Thought:" if llm.supports_prefill else ""
         gram = self.grammar(step) if llm.supports_grammar else None
@@ -377,8 +407,9 @@ class ReActAgent:
             mapped = map_action(parsed.action, step.admissible_actions, self.fuzzy_threshold)
             if not mapped.action or (mapped.rule == "none" and step.admissible_actions):
                 continue  # inadmissible samples are not proposed
-            entry = seen.setdefault(
-                mapped.action, {"count": 0, "logprob": None, "thought": parsed.thought}
+            entry = seen.setdefault(  # the first spelling of each normalised action
+                normalize(mapped.action),
+                {"action": mapped.action, "count": 0, "logprob": None, "thought": parsed.thought},
             )
             entry["count"] += 1
             pos = comp.text.rfind(parsed.action) if parsed.action else -1
@@ -394,11 +425,11 @@ class ReActAgent:
         )
         return [
             Candidate(
-                a,
+                e["action"],
                 e["logprob"],
                 details={"source": "sample", "count": e["count"], "thought": e["thought"]},
             )
-            for a, e in ranked[:k]
+            for _, e in ranked
         ]
 
 

@@ -7,7 +7,15 @@ step's ``meta`` carries the task text, which re-scoring needs to rebuild the sta
 Agents: ``react-q`` (default proposer ``react``: the ReAct agent's ``propose``) and
 ``admissible-q`` (admissible actions, no LLM). Factory options: ``proposer``, ``k``,
 ``scorer`` (``auto`` (react-q's default: the bundled model of the env's family), ``auto:KIND``,
-a model dir, ``bundled:NAME`` or ``module:factory``), ``policy``, ``device``.
+a model dir, ``bundled:NAME`` or ``module:factory``), ``policy``, ``device``, ``pool``.
+
+The candidate pool of ``react-q`` and of its controls ``react-rank`` and ``finish-first`` (the
+same for all three, so they stay paired; ``agents.pool``): one candidate per action after
+``agents.react_text.normalize``; the action that left the observation unchanged last step
+only when nothing else is proposed; and, with the ReAct proposer, the policy's greedy action
+always among the k (``details["greedy"]``: ``ReActAgent.propose`` builds its pool so). The
+reranking agent applies the first two rules to any proposer's candidates; ``pool=false``
+leaves them as they come (``admissible-q`` keeps them so; ReAct's own pool stays).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from agents.base import Candidate, Decision, Step
+from agents.pool import candidate_pool
 from scoring.base import Proposer, Scorer, State
 from scoring.proposers import ADMISSIBLE, make_proposer, proposal_usage, reset_proposer
 
@@ -25,12 +34,22 @@ BUNDLED_DEFAULT = "bundled:keychest-minilm"
 
 
 class QRerankAgent:
-    """Proposer + Q scorer + k: act on the highest-Q candidate (first on ties)."""
+    """Proposer + Q scorer + k: act on the highest-Q candidate (first on ties); with ``pool``,
+    over the proposer's candidates de-duplicated and without last step's unchanged-observation
+    action (``agents.pool.candidate_pool``)."""
 
-    def __init__(self, proposer: Proposer, scorer: Scorer, k: int = 5, fallback: str = "look"):
+    def __init__(
+        self,
+        proposer: Proposer,
+        scorer: Scorer,
+        k: int = 5,
+        fallback: str = "look",
+        pool: bool = False,
+    ):
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         self.proposer, self.scorer, self.k, self.fallback = proposer, scorer, k, fallback
+        self.pool = pool
 
     def reset(self, task: str, seed: int) -> None:
         """Reset the proposer (when it has ``reset``)."""
@@ -39,6 +58,8 @@ class QRerankAgent:
     def act(self, step: Step) -> Decision:
         """Score the proposed candidates in one batch and take the argmax (first on ties)."""
         cands = self.proposer.propose(step, self.k)
+        if self.pool:
+            cands = candidate_pool(cands, step)
         state = State.from_step(step)
         if not cands:
             meta = self.meta(step, state)
@@ -93,15 +114,17 @@ def make_react_q(
     policy: str = "",
     device: str = "auto",
     seed: int = 0,
+    pool: bool = True,
     **proposer_options: Any,
 ) -> QRerankAgent:
     """``react-q``: the ReAct proposer (or another: ``proposer=admissible``) + a Q scorer
-    (default ``auto``: the bundled encoder of the env's family; ``auto:lm-dpo`` its adapter)."""
+    (default ``auto``: the bundled encoder of the env's family; ``auto:lm-dpo`` its adapter),
+    over the candidate pool of this module's docstring."""
     from scoring.models import load_scorer
 
     q = load_scorer(scorer, device=device)
     prop = make_proposer(proposer, policy=policy, seed=seed, options=proposer_options)
-    return QRerankAgent(prop, q, k=int(k))
+    return QRerankAgent(prop, q, k=int(k), pool=bool(pool))
 
 
 def _control(scorer: str, doc: str) -> Callable[..., QRerankAgent]:
@@ -132,4 +155,4 @@ def make_admissible_q(
     """``admissible-q``: k admissible actions drawn at random + a Q scorer (default: the
     bundled KeyChest model). A k below the number of admissible actions keeps the choice
     stochastic, as a sampling policy's candidates are; with all of them, argmax can loop."""
-    return make_react_q(ADMISSIBLE, k=k, scorer=scorer, device=device, seed=seed)
+    return make_react_q(ADMISSIBLE, k=k, scorer=scorer, device=device, seed=seed, pool=False)

@@ -9,6 +9,7 @@ import pytest
 
 from scoring.base import State
 from scoring.models import ARTIFACTS, BUNDLE_FAMILIES, bundled_models, load_scorer, read_card
+from scoring.text import LEGACY_FORMAT, STATE_FORMAT
 
 LIMIT_MB = 20
 
@@ -28,8 +29,12 @@ def test_bundled_model_card_size_and_scores(name: str) -> None:
         assert set(by_task) == set(card["heldout_pairs_by_task"])
     env_id = card["envs"][0]
     state = State("Reach the goal.", (), "You are in a room. Exits: north.", env_id)
-    scores = load_scorer(f"bundled:{name}", device="cpu").score([state], [["look", "go north"]])
+    scorer = load_scorer(f"bundled:{name}", device="cpu")
+    scores = scorer.score([state], [["look", "go north"]])
     assert len(scores[0]) == 2 and all(math.isfinite(s) for s in scores[0])
+    # the state format it was trained on, as its card says (format 1: the task may be cut)
+    assert card["hyperparameters"]["state_format"] in (LEGACY_FORMAT, STATE_FORMAT)
+    assert scorer.cfg.state_format == card["hyperparameters"]["state_format"]  # type: ignore[attr-defined]
 
 
 def test_every_family_has_an_encoder_bundled() -> None:

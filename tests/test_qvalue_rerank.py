@@ -143,9 +143,11 @@ def test_react_q_counts_the_react_proposers_policy_tokens() -> None:
     info = {"task": "Take the key.", "admissible_actions": ["take key", "look", "go north"]}
     d = agent.act(Step(0, "You see a key.", info, (), "harness/KeyChest-v0"))
     assert d.action == "look"
-    # one sampling request of n replies: the fake bills 100 prompt and 10 tokens per reply
-    (call,) = llm.calls
-    assert (d.input_tokens, d.output_tokens) == (100, 10 * call["n"])
+    # one sampling request of n replies and the greedy reply (the pool always holds it): the
+    # fake bills 100 prompt and 10 tokens per reply
+    sample, greedy = llm.calls
+    assert (greedy.get("n", 1), greedy["temperature"]) == (1, 0.0)
+    assert (d.input_tokens, d.output_tokens) == (200, 10 * sample["n"] + 10)
 
 
 class _ThoughtPerAction:

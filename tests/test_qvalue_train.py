@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from scoring.q.pairs import HELDOUT, TRAIN, Pair, write_pairs
+from scoring.text import STATE_FORMAT
 
 
 def toy_pairs() -> list[Pair]:
@@ -52,10 +53,12 @@ def test_encoder_learns_toy_and_round_trips(pairs_file: Path, tmp_path: Path) ->
     mean = sum(by_task[t] * n_task[t] for t in by_task) / 8
     assert mean == pytest.approx(card["heldout_accuracy"])
     assert card["envs"] == ["toy"] and card["hyperparameters"]["train_layers"] == 1
+    assert card["hyperparameters"]["state_format"] == STATE_FORMAT  # trained on format 2
     assert sorted(p.name for p in out.iterdir()) == ["card.json", "model.safetensors"]
     assert (out / "model.safetensors").stat().st_size < 10 * 2**20  # top layer + head, fp16
 
     scorer = load_scorer(str(out), device="cpu")
+    assert scorer.cfg.state_format == STATE_FORMAT  # type: ignore[attr-defined]
     from scoring.base import State
 
     dark = State("get through", (), "Room 99. It is dark here.")
@@ -99,7 +102,7 @@ def test_lm_dpo_learns_toy_with_shared_prefix_scoring(pairs_file: Path, tmp_path
     assert (out / "model.safetensors").exists() and not list(out.glob("*.bin"))
 
     scorer = load_scorer(str(out), device="cpu")
-    assert isinstance(scorer, DPOScorer)
+    assert isinstance(scorer, DPOScorer) and scorer.cfg.state_format == STATE_FORMAT
     prompt = "Task: get through\nObservation: Room 7. It is dark here.\nAction:"
     acts = ["read book", "light lamp", "look", "go north"]
     naive, shared = scorer.score_naive(prompt, acts), scorer.score_shared(prompt, acts)

@@ -25,7 +25,15 @@ import torch
 
 from scoring.base import State
 from scoring.q.pairs import Pair
-from scoring.text import DEFAULT_MAX_TURNS, lm_completion, lm_prompt
+from scoring.text import (
+    DEFAULT_MAX_TURNS,
+    LEGACY_FORMAT,
+    LM_SUFFIX,
+    STATE_FORMAT,
+    fit_state,
+    legacy_state_text,
+    lm_completion,
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class DPOSettings:
     lora_r: int = 8
     reduction: str = "mean"  # or "sum"
     seed: int = 0
+    state_format: int = STATE_FORMAT  # scoring.text; cards without it are format 1
 
 
 LOCAL_BASE = "local"
@@ -137,6 +146,28 @@ def _bf16(device: str) -> bool:
     return device.startswith("cuda") and torch.cuda.is_bf16_supported()
 
 
+def fit_prompt(tok: Any, cfg: DPOSettings, state: State, actions: Sequence[str]) -> str:
+    """The prompt of ``state`` this model reads with ``actions``: format 2 fitted so that
+    prompt + the longest action + EOS take at most ``cfg.max_length`` tokens (one prompt for
+    all of a state's candidates, as the shared-prefix scoring and DPO's pairs need), or the
+    unfitted format 1."""
+    if cfg.state_format == LEGACY_FORMAT:
+        return legacy_state_text(state, cfg.max_turns) + LM_SUFFIX
+    eos = tok.eos_token or ""
+    ends = [lm_completion(a) + eos for a in actions] or [eos]
+    longest = max(ends, key=lambda e: len(tok(e, add_special_tokens=False)["input_ids"]))
+
+    def count(text: str) -> int:
+        return len(tok(text + LM_SUFFIX + longest, verbose=False)["input_ids"])
+
+    return fit_state(state, cfg.max_turns, count, cfg.max_length) + LM_SUFFIX
+
+
+def pair_prompt(tok: Any, cfg: DPOSettings, pair: Pair) -> str:
+    """The prompt of a training pair (fitted beside the longer of its two actions)."""
+    return fit_prompt(tok, cfg, pair.state(), [pair.chosen, pair.rejected])
+
+
 def train(
     train_pairs: Sequence[Pair],
     cfg: DPOSettings,
@@ -167,7 +198,7 @@ def train(
     load_s = time.perf_counter() - t_load
     rows = [
         {
-            "prompt": lm_prompt(p.state(), cfg.max_turns),
+            "prompt": pair_prompt(tok, cfg, p),
             "chosen": lm_completion(p.chosen),
             "rejected": lm_completion(p.rejected),
         }
@@ -180,7 +211,7 @@ def train(
         num_train_epochs=cfg.epochs,
         max_steps=cfg.max_steps if cfg.max_steps > 0 else -1,
         per_device_train_batch_size=cfg.batch_size,
-        max_length=cfg.max_length,
+        max_length=None,  # the prompts are fitted to cfg.max_length already (fit_prompt)
         bf16=bf16,
         use_cpu=device == "cpu",
         gradient_checkpointing=False,
@@ -219,6 +250,49 @@ def train(
     return stats, scorer
 
 
+def input_limit(cfg: DPOSettings) -> int | None:
+    """Where a prompt + action is cut (its oldest tokens): format 1 at ``max_length``, as those
+    models were scored; format 2 nowhere (a fitted prompt passes ``max_length`` only when its
+    task line alone does, and the task is kept whole)."""
+    return cfg.max_length if cfg.state_format == LEGACY_FORMAT else None
+
+
+def tokenize(
+    tok: Any, max_length: int | None, prompt: str, actions: Sequence[str]
+) -> tuple[list[list[int]], list[int]]:
+    """``DPOScorer.tokenize`` with a given tokenizer and cut (None: no cut)."""
+    p_ids = tok(prompt, verbose=False)["input_ids"]
+    eos = tok.eos_token or ""
+    fulls, starts = [], []
+    for a in actions:
+        full = tok(prompt + lm_completion(a) + eos, verbose=False)["input_ids"]
+        start = _common_prefix(p_ids, full)
+        cut = max(0, len(full) - max_length) if max_length is not None else 0
+        cut = min(cut, max(0, start - 1))
+        fulls.append(full[cut:])
+        starts.append(start - cut)
+    return fulls, starts
+
+
+@dataclass(frozen=True)
+class InputView:
+    """What an lm-dpo model reads, from its tokenizer and settings alone (no weights needed;
+    ``scoring.text.task_in_input`` takes it)."""
+
+    tok: Any
+    cfg: DPOSettings
+
+    def input_ids(self, state: State, actions: Sequence[str]) -> list[list[int]]:
+        """The token ids the model reads for each of ``actions`` in ``state`` (prompt, action
+        and EOS)."""
+        prompt = fit_prompt(self.tok, self.cfg, state, actions)
+        return tokenize(self.tok, input_limit(self.cfg), prompt, actions)[0]
+
+    def text_ids(self, text: str) -> list[int]:
+        """The token ids of ``text`` alone."""
+        return list(self.tok(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+
 class DPOScorer:
     """Q from a DPO-trained LM and its frozen reference, batched with a shared prompt prefix."""
 
@@ -240,25 +314,24 @@ class DPOScorer:
     def score(self, states: Sequence[State], actions: Sequence[Sequence[str]]) -> list[list[float]]:
         """``result[i][j]``: Q of ``actions[i][j]`` in ``states[i]`` (one prefix pass per state)."""
         return [
-            self.score_shared(lm_prompt(s, self.cfg.max_turns), a)
+            self.score_shared(fit_prompt(self.tok, self.cfg, s, a), a)
             for s, a in zip(states, actions, strict=True)
         ]
+
+    def input_ids(self, state: State, actions: Sequence[str]) -> list[list[int]]:
+        """The token ids the model reads for each of ``actions`` in ``state``."""
+        return InputView(self.tok, self.cfg).input_ids(state, actions)
+
+    def text_ids(self, text: str) -> list[int]:
+        """The token ids of ``text`` alone."""
+        return InputView(self.tok, self.cfg).text_ids(text)
 
     # --- scoring ----------------------------------------------------------------------------
     def tokenize(self, prompt: str, actions: Sequence[str]) -> tuple[list[list[int]], list[int]]:
         """Full token ids (prompt + action + EOS) per action and where each action starts,
-        the way trl's DPO tokenizes; over-long prompts lose their oldest tokens."""
-        p_ids = self.tok(prompt)["input_ids"]
-        eos = self.tok.eos_token or ""
-        fulls, starts = [], []
-        for a in actions:
-            full = self.tok(prompt + lm_completion(a) + eos)["input_ids"]
-            start = _common_prefix(p_ids, full)
-            cut = max(0, len(full) - self.cfg.max_length)
-            cut = min(cut, max(0, start - 1))
-            fulls.append(full[cut:])
-            starts.append(start - cut)
-        return fulls, starts
+        the way trl's DPO tokenizes. A fitted prompt (``fit_prompt``) is never over-long; an
+        unfitted one loses its oldest tokens (as format 1 models were scored)."""
+        return tokenize(self.tok, input_limit(self.cfg), prompt, actions)
 
     def _q(self, pol: list[torch.Tensor], ref: list[torch.Tensor]) -> list[float]:
         out = []
@@ -404,7 +477,8 @@ def load(path: Path, card: dict[str, Any], device: str = "auto", name: str = "q"
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     fields = set(DPOSettings.__dataclass_fields__)
-    cfg = DPOSettings(**{k: v for k, v in card["hyperparameters"].items() if k in fields})
+    hyper = {"state_format": LEGACY_FORMAT, **card["hyperparameters"]}
+    cfg = DPOSettings(**{k: v for k, v in hyper.items() if k in fields})
     device = pick_device(device)
     dtype = torch.bfloat16 if _bf16(device) else torch.float32
     try:
@@ -433,9 +507,7 @@ def pair_accuracy(scorer: DPOScorer, pairs: Sequence[Pair]) -> float | None:
         return None
     by_state: dict[str, tuple[State, list[str]]] = {}
     for p in pairs:
-        st = p.state()
-        key = lm_prompt(st, scorer.cfg.max_turns)
-        acts = by_state.setdefault(key, (st, []))[1]
+        acts = by_state.setdefault(p.state_key, (p.state(), []))[1]
         acts.extend(a for a in (p.chosen, p.rejected) if a not in acts)
     q = {
         (key, a): v
@@ -444,8 +516,7 @@ def pair_accuracy(scorer: DPOScorer, pairs: Sequence[Pair]) -> float | None:
     }
     hits = 0.0
     for p in pairs:
-        key = lm_prompt(p.state(), scorer.cfg.max_turns)
-        qc, qr = q[key, p.chosen], q[key, p.rejected]
+        qc, qr = q[p.state_key, p.chosen], q[p.state_key, p.rejected]
         hits += 1.0 if qc > qr else 0.5 if qc == qr else 0.0
     return hits / len(pairs)
 

@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 
 from scoring.base import State
-from scoring.text import state_text
 
 CARD = "card.json"
 FORMAT = "qharness-rubric-distilled"
@@ -49,16 +48,19 @@ def train(
         max_length=max_length, train_layers=train_layers, seed=seed, batch_size=batch_size
     )
     rng = np.random.default_rng(seed)
-    model, tok = encoder.build(train_layers, seed)
+    model, tok = encoder.build(train_layers, seed, cfg.state_format)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
-    texts = [(state_text(s, cfg.max_turns), a) for s, a, _ in examples]
+    texts = [(encoder.state_input(tok, cfg, s, [a]), a) for s, a, _ in examples]
     y = torch.tensor([float(v) for _, _, v in examples])
     model.train()
     losses = []
     for _ in range(steps):
         idx = rng.choice(len(texts), size=min(batch_size, len(texts)), replace=False)
         batch = encoder.encode(
-            tok, [texts[i][0] for i in idx], [texts[i][1] for i in idx], max_length
+            tok,
+            [texts[i][0] for i in idx],
+            [texts[i][1] for i in idx],
+            encoder.input_limit(tok, cfg),
         )
         loss = torch.nn.functional.mse_loss(model(batch), y[idx])
         opt.zero_grad()
