@@ -49,6 +49,7 @@ from harness.suite import (
     DEFAULT_AGENTS,
     SUITE_AGENT_LIMITS,
     SUITE_MAX_STEPS,
+    SUITE_POLICY,
     suite_agent_envs,
 )
 
@@ -111,9 +112,26 @@ class RunPlan:
         return [
             f"{e}: {' '.join(a)}, {self.counts[e]} episodes, max {steps} steps"
             + self._capped(a, self.counts[e])
+            + self._policy(e, a)
             for e, a in agents.items()
             if a
         ]
+
+    def _policy(self, env_id: str, agents: list[str]) -> str:
+        """``; policy <spec> (<adapter>)`` when an agent of the env runs an LLM policy."""
+        users = [a for a in agents if accepts(a, "policy")]
+        if not users:
+            return ""
+        spec = str(agent_options(self.config, users[0]).get("policy") or "local")
+        if "adapter=" not in spec:
+            return f"; policy {spec}"
+        from agents.llm.adapters import adapter_label
+
+        try:
+            label = adapter_label(spec, env_id)
+        except Exception:  # a bad adapter is reported by preflight, one line
+            label = ""
+        return f"; policy {spec} ({label or 'no bundled adapter: base model'})"
 
     def _capped(self, agents: list[str], episodes: int) -> str:
         """`` (react, react-q: 3 episodes, max 10 steps)`` for suite agents with own limits."""
@@ -193,7 +211,7 @@ def default_suite(cfg: RunConfig) -> tuple[RunConfig, dict[str, int]]:
         cfg = replace(cfg, envs=tuple(counts))
     if is_suite:
         steps = SUITE_MAX_STEPS if cfg.max_steps == RunConfig.max_steps else cfg.max_steps
-        cfg = replace(cfg, suite=True, max_steps=steps)
+        cfg = replace(cfg, suite=True, max_steps=steps, policy=cfg.policy or SUITE_POLICY)
         agent_envs, notes = suite_agent_envs(cfg.agent_options)
         for note in notes:
             log.info("[suite] %s", note)

@@ -28,6 +28,9 @@ SUITE_AGENT_ENVS: dict[str, tuple[str, ...]] = {
 # same seeds, so the run ends with their paired difference per env.
 SUITE_AGENT_LIMITS: dict[str, tuple[int, int]] = {"react": (3, 10), "react-q": (3, 10)}
 SUITE_MAX_STEPS = 20
+# The policy of the suite's LLM agents: each family's bundled SFT adapter, the base model where
+# a family has none (``--policy local`` runs the base model everywhere).
+SUITE_POLICY = "local?adapter=auto"
 # The bundled model kind an agent needs on an env (its family's); without one the suite leaves
 # that agent out there (with a note) instead of failing.
 SUITE_NEEDS_MODEL: dict[str, str] = {"react-q": "encoder"}

@@ -56,7 +56,11 @@ def test_suite_pairs_react_and_react_q_on_one_env_per_offline_family(
     }  # fmt: skip
     assert all(j.max_steps == 0 for j in jobs if j.agent in ("random", "expert"))
     line = next(x for x in RunPlan(cfg, counts).lines() if x.startswith("harness/KeyChest-v0:"))
-    assert line.endswith(f", max 20 steps (react, react-q: {n} episodes, max {steps} steps)")
+    assert f", max 20 steps (react, react-q: {n} episodes, max {steps} steps); policy " in line
+    assert cfg.policy == "local?adapter=auto"  # each family's SFT adapter, base where none
+    assert line.endswith("policy local?adapter=auto (no bundled adapter: base model)")
+    base, _ = default_suite(RunConfig(policy="local"))
+    assert base.policy == "local"
     explicit, c2 = default_suite(RunConfig(envs=("harness/KeyChest-v0",), agents=("react",)))
     assert all(j.max_steps == 0 for j in plan(explicit, c2))  # only the suite caps
 
