@@ -119,6 +119,17 @@ def leaderboard(
     return pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
 
 
+def check_csv_out(path: str | Path, flag: str = "--out") -> None:
+    """A CSV path that cannot be written as a file (a directory, or under a file): InputError
+    before any work is done."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{flag} {str(p)!r} is a directory: give a CSV file path")
+    parent = next((d for d in p.parents if d.exists()), Path("."))
+    if not parent.is_dir():
+        raise InputError(f"{flag} {str(p)!r}: {str(parent)!r} is a file, not a directory")
+
+
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:
     """Write a CSV atomically (temp file, then rename)."""
     p = Path(path)
