@@ -26,6 +26,7 @@ from harness.errors import one_line
 from harness.leaderboard import format_table
 from harness.preflight import BadInput, check_env_id
 from harness.records import EpisodeRecord
+from harness.rundir import check_out_dir, stored_plan
 from harness.store import CONFIG, EPISODES
 
 EXIT_BAD_INPUT = 2
@@ -122,6 +123,9 @@ def build_config(ns: argparse.Namespace) -> RunConfig:
     """Defaults < stored config of a resumed run < --config file < flags."""
     values: dict[str, Any] = {}
     stored: dict[str, Any] = {}
+    if ns.resume and ns.out:
+        check_out_dir(ns.out)  # one of our run dirs (or new), before its config is read
+        stored_plan(ns.out)  # episodes without config.toml: refused
     if ns.resume and ns.out and (Path(ns.out) / CONFIG).exists():
         stored = load_toml(Path(ns.out) / CONFIG)
         values.update(stored)

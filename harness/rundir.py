@@ -4,7 +4,8 @@ A run writes only into a new or empty directory, or into a run directory of this
 ``config.toml`` or ``episodes.jsonl`` read back as ours): never over another tool's files. A
 resumed run continues the plan stored in ``config.toml``: a different seed, env, agent, option,
 policy, split or max-steps is refused naming the difference; with ``extend`` it may add envs,
-agents or episodes, keeping every episode of the stored plan.
+agents or episodes, keeping every episode of the stored plan; with ``retry_errors`` the policy
+and agent options may change (the fix for what made episodes fail).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from harness.store import CONFIG, EPISODES, LOCK, TRAJECTORIES, RunDirError
 
 FIXED_FIELDS = ("seed", "max_steps", "split", "policy", "env_options", "agent_options")
 """Plan settings a resumed run must keep."""
+FIXABLE_FIELDS = ("policy", "agent_options")
+"""What ``--retry-errors`` may change: the fix for the errors (an endpoint, a key, a timeout)."""
 GROWING_FIELDS = ("envs", "agents", "episodes")
 """Plan settings ``--extend`` may grow (every stored episode stays in the plan)."""
 LEFTOVERS = (LOCK, TRAJECTORIES)
@@ -100,7 +103,8 @@ def check_same_plan(
     """``--resume`` continues the stored plan: RunDirError naming what differs; with
     ``new.extend`` the plan may grow (new envs, agents, episodes) but keep every old episode."""
     where = f"{new.out}/{CONFIG}"
-    fixed = changes(stored, new, FIXED_FIELDS)
+    kept = [f for f in FIXED_FIELDS if not (new.retry_errors and f in FIXABLE_FIELDS)]
+    fixed = changes(stored, new, kept)
     if fixed:
         raise RunDirError(
             f"--resume continues the plan in {where!r}, but this command changes "
