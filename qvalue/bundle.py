@@ -207,8 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         work = Path(ns.work or f"results/cache/bundle-{ns.family}")
     else:
         if ns.kind != "encoder":
-            print(f"error: {LEGACY} is an encoder; name a --family for an lm-dpo model")
-            return 2
+            p.error(f"{LEGACY} is an encoder; name a --family for an lm-dpo model")
         name, recipe, train_args = LEGACY, LEGACY_RECIPE, LEGACY_TRAIN
         work = Path(ns.work or "results/cache/keychest-bundle")
     dest = Path(ns.dest) if ns.dest else ARTIFACTS / name
