@@ -8,7 +8,13 @@ byte for byte afterwards (discarded, or re-run: re-running a paid LLM episode is
 when it reproduces) count as lost; an episode with two lines counts as doubled. The last
 line is ``lost=<n>`` (must be 0).
 
-    python benchmarks/faults.py [--rounds 2] [--episodes 8]
+Then the hostile-input cases: the same TextWorld run with ``--workers 2`` and ``4`` against
+``--workers 1`` (episodes that errored, records that differ: both must be 0), and foreign files
+(``--out`` on a directory of another tool's ``episodes.csv`` / ``leaderboard.csv`` /
+``config.toml``, ``--leaderboard`` on a text file or a CSV of another schema): exit code and
+files changed (must be 2 and 0).
+
+    python benchmarks/faults.py [--rounds 2] [--episodes 8] [--skip-textworld]
 """
 
 from __future__ import annotations
@@ -84,11 +90,77 @@ def one_round(
     return sum(line not in kept for line in before.values()), doubled(out), fired
 
 
+TEXTWORLD = ["--envs", "harness/TextWorld-CoinCollector-v0", "--agents", "random"]
+TEXTWORLD += ["--episodes", "4", "--max-steps", "20", "--leaderboard", ""]
+
+
+def played(out: Path) -> tuple[list[dict[str, object]], int]:
+    """The records (timing dropped, by key) and how many errored."""
+    lines = (out / "episodes.jsonl").read_text().splitlines()
+    recs = [{k: v for k, v in json.loads(x).items() if k != "wall_s"} for x in lines]
+    recs.sort(key=lambda r: (str(r["agent"]), int(str(r["seed"]))))
+    return recs, sum(bool(r["error"]) for r in recs)
+
+
+def parallel_textworld(tmp: Path) -> int:
+    """``--workers 2`` and ``4`` against ``1`` on TextWorld; rows, and the bad-episode count."""
+    want, _ = played(tmp / "tw-1") if run(TEXTWORLD, tmp / "tw-1") == 0 else ([], 1)
+    bad = 0
+    for workers in (2, 4):
+        code = run([*TEXTWORLD, "--workers", str(workers)], tmp / f"tw-{workers}")
+        got, errors = played(tmp / f"tw-{workers}")
+        differ = sum(a != b for a, b in zip(got, want, strict=False)) + abs(len(got) - len(want))
+        print(f"{f'textworld workers={workers}':<26} exit={code} errors={errors} differ={differ}")
+        bad += errors + differ + (code != 0)
+    return bad
+
+
+FOREIGN = {
+    "episodes.csv": "id,score\n1,0.5\n",
+    "leaderboard.csv": "model,accuracy\nx,0.9\n",
+    "config.toml": 'title = "another tool"\n',
+}
+
+
+def foreign_files(args: list[str], tmp: Path) -> int:
+    """Runs aimed at other tools' files; rows, and how many exited other than 2 or changed a
+    byte (a run dir made for a refused --leaderboard counts as a change)."""
+    bad = 0
+    cases: list[tuple[str, list[str], Path]] = []
+    for name, text in FOREIGN.items():
+        d = tmp / f"foreign-{name}"
+        d.mkdir()
+        (d / name).write_text(text)
+        cases.append((f"--out with {name}", args, d))
+    for name, text in (("notes.txt", "my notes\n"), ("other.csv", FOREIGN["leaderboard.csv"])):
+        board = tmp / name
+        board.write_text(text)
+        cases.append((f"--leaderboard {name}", [*args[:-2], "--leaderboard", str(board)], board))
+    for label, flags, target in cases:
+        before = snapshot(target)
+        out = target if target.is_dir() else tmp / f"out-{target.name}"
+        code = run(flags, out)
+        after = snapshot(target)
+        same = before.keys() & after.keys()
+        changed = len(before.keys() ^ after.keys()) + sum(before[k] != after[k] for k in same)
+        changed += 0 if target.is_dir() else out.exists()
+        print(f"{label:<26} exit={code} changed={changed}")
+        bad += (code != 2) + changed
+    return bad
+
+
+def snapshot(target: Path) -> dict[str, bytes]:
+    """Every file's bytes (a file, or every file below a directory)."""
+    files = [target] if target.is_file() else [p for p in target.rglob("*") if p.is_file()]
+    return {str(p): p.read_bytes() for p in files}
+
+
 def main() -> int:
-    """Print a row per fault kind, then ``lost=<n>``."""
+    """Print a row per fault kind and hostile case, then ``lost=<n>``."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=2, help="faults injected per kind")
     p.add_argument("--episodes", type=int, default=8)
+    p.add_argument("--skip-textworld", action="store_true", help="no parallel TextWorld case")
     ns = p.parse_args()
     args = ["--envs", "harness/KeyChest-v0", "--agents", "random", "--seed", "3"]
     args += ["--episodes", str(ns.episodes), "--max-steps", "8", "--leaderboard", ""]
@@ -105,9 +177,12 @@ def main() -> int:
             fired = sum(r[2] for r in rounds)
             total, twice = total + lost, twice + dup
             print(f"{kind:<22} {fired:>8} {lost:>5} {dup:>7}", flush=True)
+        hostile = 0 if ns.skip_textworld else parallel_textworld(Path(tmp))
+        hostile += foreign_files(args, Path(tmp))
+    print(f"hostile={hostile}")
     print(f"doubled={twice}")
     print(f"lost={total}")
-    return 0 if total == twice == 0 else 1
+    return 0 if total == twice == hostile == 0 else 1
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ from harness.preflight import (
     policy_adapters,
 )
 from harness.records import EpisodeRecord, episode_key, latest_per_episode
+from harness.rundir import check_same_plan, stored_plan
 from harness.runner import EpisodeJob, Limits, run_jobs
 from harness.store import RunStore, storage_errors
 from harness.suite import (
@@ -170,12 +171,20 @@ def plan_run(config: RunConfig) -> RunPlan:
     return RunPlan(cfg, counts)
 
 
+def with_run_dir(run: RunPlan) -> RunPlan:
+    """``run`` with its run dir named (default ``results/runs/<UTC time>``)."""
+    if run.config.out:
+        return run
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return replace(run, config=replace(run.config, out=f"results/runs/{stamp}"))
+
+
 def evaluate(run: RunConfig | RunPlan, progress: Progress | None = None) -> RunResult:
     """Check every setting, run the planned episodes into the run dir (holding its lock),
     write the CSVs (and merge the cross-run leaderboard); raise InputError on bad settings."""
-    run = run if isinstance(run, RunPlan) else plan_run(run)
+    run = with_run_dir(run if isinstance(run, RunPlan) else plan_run(run))
     cfg = run.config
-    out = Path(cfg.out or f"results/runs/{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}")
+    out = Path(cfg.out)
     fps = preflight(cfg, run.counts)  # env fingerprints
     commit = git_commit()
     store = RunStore(out)
@@ -284,10 +293,25 @@ def preflight(cfg: RunConfig, counts: dict[str, int]) -> dict[str, str]:
     RunPlan(cfg, counts).check()
     check_env_options(cfg)
     check_outputs(cfg)
+    check_resume(cfg, counts)
     check_policies(cfg, partial(agent_options, cfg))
     fps = env_fingerprints(cfg, partial(make_env, cfg))
     check_agents(cfg, partial(build_agent, cfg), planned_pairs(cfg))
     return fps
+
+
+def check_resume(cfg: RunConfig, counts: dict[str, int]) -> None:
+    """A resumed run continues the plan stored in its run dir (RunDirError naming what
+    differs); with ``extend`` it may add envs, agents and episodes."""
+    stored = stored_plan(cfg.out) if cfg.resume else None
+    if stored is None:
+        return
+    old_counts = {e: stored.episodes or _default_count(e) for e in stored.envs}
+    keys = [
+        {episode_key(j.env_id, j.agent, j.seed) for j in plan(c, n)}
+        for c, n in ((stored, old_counts), (cfg, counts))
+    ]
+    check_same_plan(stored, cfg, *keys)
 
 
 def _execute(
@@ -304,7 +328,7 @@ def _execute(
     planned = {episode_key(j.env_id, j.agent, j.seed): j for j in run.jobs()}
     jobs = [j for k, j in planned.items() if k not in done]
     store.write_config(
-        replace(cfg, out=str(out), resume=False, retry_errors=False),
+        replace(cfg, out=str(out), resume=False, retry_errors=False, extend=False),
         {
             "harness_version": __version__,
             "git_commit": commit,

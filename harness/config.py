@@ -48,6 +48,7 @@ class RunConfig:
     out: str = ""
     resume: bool = False
     retry_errors: bool = False
+    extend: bool = False
     workers: int = 1
     step_timeout_s: float = 300.0
     episode_timeout_s: float = 3600.0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -11,6 +13,7 @@ import pandas as pd
 from envs.files import atomic_write
 from harness import __version__
 from harness.analysis.stats import wilson_interval
+from harness.errors import InputError
 from harness.records import EpisodeRecord
 
 EPISODE_COLUMNS = [
@@ -48,6 +51,9 @@ LEADERBOARD_COLUMNS = [
     "harness_version",
     "git_commit",
 ]
+BOARD_KEYS = ("env_id", "agent", "episodes", "success_rate")
+"""Columns every harness leaderboard has had (how a foreign CSV is told apart)."""
+NUMERIC_COLUMNS = frozenset(LEADERBOARD_COLUMNS[2:13])
 
 
 def episodes_frame(records: Sequence[EpisodeRecord]) -> pd.DataFrame:
@@ -113,6 +119,17 @@ def leaderboard(
     return pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
 
 
+def check_csv_out(path: str | Path, flag: str = "--out") -> None:
+    """A CSV path that cannot be written as a file (a directory, or under a file): InputError
+    before any work is done."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{flag} {str(p)!r} is a directory: give a CSV file path")
+    parent = next((d for d in p.parents if d.exists()), Path("."))
+    if not parent.is_dir():
+        raise InputError(f"{flag} {str(p)!r}: {str(parent)!r} is a file, not a directory")
+
+
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:
     """Write a CSV atomically (temp file, then rename)."""
     p = Path(path)
@@ -120,12 +137,63 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> None:
     atomic_write(p, df.to_csv(index=False, float_format="%.6g"))
 
 
+class LeaderboardError(InputError):
+    """A ``--leaderboard`` file that is not a harness leaderboard, or has a malformed row."""
+
+
+def read_board(path: str | Path) -> pd.DataFrame | None:
+    """The cross-run leaderboard at ``path`` (None when absent or empty); LeaderboardError when
+    its header is not a harness leaderboard's or a row is malformed (naming file and line)."""
+    p = Path(path)
+    if not p.is_file() or p.stat().st_size == 0:
+        return None
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LeaderboardError(f"--leaderboard {str(p)!r} cannot be read: {exc}") from None
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, [])
+    if not set(BOARD_KEYS) <= set(header) or not set(header) <= set(LEADERBOARD_COLUMNS):
+        raise LeaderboardError(
+            f"--leaderboard {str(p)!r} is not a leaderboard of this harness (its header is "
+            f"{','.join(header)[:80]!r}); it was left as it is: give a new file path, or '' "
+            "to skip the cross-run leaderboard"
+        )
+    for row in rows:
+        _check_row(p, rows.line_num, header, row)
+    return pd.read_csv(p, dtype={"git_commit": str, "env_fingerprint": str})
+
+
+def _check_row(p: Path, line: int, header: list[str], row: list[str]) -> None:
+    bad = ""
+    if len(row) != len(header):
+        bad = f"has {len(row)} fields, the header {len(header)}"
+    else:
+        for name, value in zip(header, row, strict=True):
+            if name in NUMERIC_COLUMNS and value and not _is_number(value):
+                bad = f"has {value[:30]!r} in column {name!r}, not a number"
+                break
+    if bad:
+        raise LeaderboardError(
+            f"--leaderboard {str(p)!r} line {line} {bad}: fix or delete that line (nothing "
+            "was run), or give another --leaderboard"
+        )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def accumulate(board: pd.DataFrame, path: str | Path) -> pd.DataFrame:
     """Merge ``board`` into the cross-run leaderboard at ``path``: latest row per
-    (env, agent, fingerprint) wins."""
+    (env, agent, fingerprint) wins. LeaderboardError when ``path`` is not a leaderboard."""
     p = Path(path)
-    if p.exists() and p.stat().st_size > 0:
-        old = pd.read_csv(p, dtype={"git_commit": str, "env_fingerprint": str})
+    old = read_board(p)
+    if old is not None:
         old = old[[c for c in LEADERBOARD_COLUMNS if c in old.columns]]
         merged = pd.concat([old, board], ignore_index=True)
     else:

@@ -21,6 +21,8 @@ from envs.registration import load_env_plugins, missing, spec
 from envs.registry import UnknownName, load_object
 from harness.config import RunConfig
 from harness.errors import InputError, one_line
+from harness.leaderboard import read_board
+from harness.rundir import check_out_dir
 
 MAX_EPISODES = 1_000_000
 """The most episodes one run may plan (a bigger plan is a typo, and would not fit in memory)."""
@@ -39,11 +41,7 @@ def check_names(cfg: RunConfig) -> None:
         raise BadInput("--resume needs --out DIR: the run directory to continue")
     load_env_plugins()
     for env_id in cfg.envs:
-        if bare_env_id(env_id) not in gym.registry:
-            ids = sorted(gym.registry)
-            near = closest(env_id, [i for i in ids if i.startswith("harness/")] or ids)
-            hint = f"; did you mean {', '.join(near)}?" if near else ""
-            raise BadInput(f"unknown env {env_id!r}{hint} (python -m harness.run --list shows all)")
+        check_env_id(env_id)
         s = spec(env_id)
         why = missing(s) if s else None
         if why and not cfg.env_options.get(env_id):
@@ -57,6 +55,16 @@ def check_names(cfg: RunConfig) -> None:
             raise BadInput(f"{exc} (python -m harness.run --list shows all)") from None
         except Exception as exc:
             raise BadInput(f"agent {name!r} cannot be loaded: {one_line(exc)}") from None
+
+
+def check_env_id(env_id: str) -> None:
+    """An id Gymnasium does not know (after importing a ``module:`` prefix): BadInput with
+    did-you-mean."""
+    if bare_env_id(env_id) not in gym.registry:
+        ids = sorted(gym.registry)
+        near = closest(env_id, [i for i in ids if i.startswith("harness/")] or ids)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        raise BadInput(f"unknown env {env_id!r}{hint} (python -m harness.run --list shows all)")
 
 
 def bare_env_id(env_id: str) -> str:
@@ -242,6 +250,10 @@ def check_outputs(cfg: RunConfig) -> None:
         )
     if cfg.out and Path(cfg.out).exists() and not Path(cfg.out).is_dir():
         raise BadInput(f"--out {cfg.out!r} is a file: give a directory")
+    if cfg.out:
+        check_out_dir(cfg.out)
+    if cfg.leaderboard:
+        read_board(cfg.leaderboard)  # one of ours, every row readable
 
 
 def env_fingerprints(

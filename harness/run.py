@@ -24,13 +24,18 @@ from harness.api import INPUT_ERRORS
 from harness.config import RunConfig, from_mapping, load_toml, option_value
 from harness.errors import one_line
 from harness.leaderboard import format_table
-from harness.preflight import BadInput, bare_env_id
+from harness.preflight import BadInput, check_env_id
 from harness.records import EpisodeRecord
-from harness.store import CONFIG
+from harness.rundir import check_out_dir, stored_plan
+from harness.store import CONFIG, EPISODES
 
 EXIT_BAD_INPUT = 2
+EXIT_EPISODE_ERRORS = 3
+"""The run finished, but some episodes recorded an error (re-run them with --retry-errors)."""
+EXIT_INTERRUPTED = 130
+"""Ctrl-C: every finished episode is kept; ``--resume`` continues."""
 
-__all__ = ["EXIT_BAD_INPUT", "INPUT_ERRORS", "main"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_EPISODE_ERRORS", "EXIT_INTERRUPTED", "INPUT_ERRORS", "main"]
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -55,6 +60,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         dest="retry_errors",
         help="with --resume: also re-run episodes recorded with an error",
+    )
+    p.add_argument(
+        "--extend",
+        action="store_true",
+        help="with --resume: add the --envs/--agents given (and a larger --episodes) to the plan",
     )
     p.add_argument("--workers", type=int, help="episodes run at once")
     p.add_argument("--config", metavar="FILE.toml", help="TOML file with RunConfig fields")
@@ -112,8 +122,13 @@ def _parse_opts(items: list[str], what: str) -> dict[str, dict[str, Any]]:
 def build_config(ns: argparse.Namespace) -> RunConfig:
     """Defaults < stored config of a resumed run < --config file < flags."""
     values: dict[str, Any] = {}
+    stored: dict[str, Any] = {}
+    if ns.resume and ns.out:
+        check_out_dir(ns.out)  # one of our run dirs (or new), before its config is read
+        stored_plan(ns.out)  # episodes without config.toml: refused
     if ns.resume and ns.out and (Path(ns.out) / CONFIG).exists():
-        values.update(load_toml(Path(ns.out) / CONFIG))
+        stored = load_toml(Path(ns.out) / CONFIG)
+        values.update(stored)
     if ns.config:
         values.update(load_toml(ns.config))
     flags = {
@@ -140,6 +155,12 @@ def build_config(ns: argparse.Namespace) -> RunConfig:
     values.update({k: v for k, v in flags.items() if v is not None})
     if ns.resume:
         values["resume"] = True
+    if ns.extend:
+        if not ns.resume:
+            raise BadInput("--extend needs --resume (and --out DIR): it adds to the run there")
+        values["extend"] = True
+        for key in ("envs", "agents"):  # the stored plan's, then the new ones
+            values[key] = list(dict.fromkeys([*stored.get(key, ()), *(getattr(ns, key) or ())]))
     if ns.retry_errors:
         if not ns.resume:
             raise BadInput("--retry-errors needs --resume (and --out DIR): it re-runs errors there")
@@ -181,7 +202,7 @@ def check_envs(env_ids: Sequence[str], options: dict[str, dict[str, Any]]) -> in
     load_env_plugins()
     failed = 0
     for env_id in env_ids:
-        bare_env_id(env_id)  # BadInput (exit 2) when its module does not import
+        check_env_id(env_id)  # BadInput (exit 2): unknown id, or its module does not import
         opts = options.get(env_id, {})
         try:
             check_text_env(partial(gym.make, env_id, **opts))
@@ -244,43 +265,77 @@ def print_lift(result: api.RunResult) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI entry point; returns the exit code."""
+    """CLI entry point; returns the exit code: 0, 2 (bad input), 3 (episodes errored) or
+    130 (interrupted)."""
     ns = parse_args(argv)
     if ns.list:
         print(list_registered())
         return 0
     api.log_to_stderr()
+    out: Path | None = None
     try:
         if ns.check_env:
             return check_envs(ns.check_env, _parse_opts(ns.env_opt, "env"))
         run = api.plan_run(build_config(ns))
         if ns.dry_run:
-            run.check()
+            api.preflight(run.config, run.counts)  # every check a real run makes
             print("\n".join(run.lines()))
             return 0
-        t0, bar = time.perf_counter(), _Bar()
-        try:
-            result = api.evaluate(run, progress=bar)
-        finally:
-            bar.close()
-        out = result.run_dir
-        print(format_table(result.leaderboard))
-        print_lift(result)
-        print(
-            f"[run] wrote {out / 'episodes.csv'} and {out / 'leaderboard.csv'} "
-            f"in {time.perf_counter() - t0:.1f}s",
-            file=sys.stderr,
-        )
-        if result.plan.config.report:
-            from harness.report import write_report
-
-            print(f"[run] report: {write_report([out], out)}", file=sys.stderr)
-        else:
-            print(f"[run] for a report: python -m harness.report {out}", file=sys.stderr)
+        run = api.with_run_dir(run)
+        out = Path(run.config.out)
+        return _evaluate(run)
     except INPUT_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    return 0
+    except KeyboardInterrupt:
+        print(f"\n{interrupted(out)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _evaluate(run: api.RunPlan) -> int:
+    """Run the plan, print the leaderboard and where things went; the exit code."""
+    t0, bar = time.perf_counter(), _Bar()
+    try:
+        result = api.evaluate(run, progress=bar)
+    finally:
+        bar.close()
+    out = result.run_dir
+    print(format_table(result.leaderboard))
+    print_lift(result)
+    print(
+        f"[run] wrote {out / 'episodes.csv'} and {out / 'leaderboard.csv'} "
+        f"in {time.perf_counter() - t0:.1f}s",
+        file=sys.stderr,
+    )
+    if result.plan.config.report:
+        from harness.report import write_report
+
+        print(f"[run] report: {write_report([out], out)}", file=sys.stderr)
+    else:
+        print(f"[run] for a report: python -m harness.report {out}", file=sys.stderr)
+    errored = sum(bool(r.error) for r in result.records)
+    if not errored:
+        return 0
+    print(
+        f"[run] {errored} of {len(result.records)} episodes errored (their error column in "
+        f"{out / 'episodes.csv'}); re-run them with: python -m harness.run --out {out} "
+        "--resume --retry-errors",
+        file=sys.stderr,
+    )
+    return EXIT_EPISODE_ERRORS
+
+
+def interrupted(out: Path | None) -> str:
+    """The one line printed on Ctrl-C: what is kept and how to continue."""
+    log = out / EPISODES if out else None
+    if out is None or log is None or not log.exists():
+        return "interrupted before any episode was recorded; nothing to keep"
+    with log.open("rb") as fh:
+        kept = sum(line.endswith(b"\n") for line in fh)
+    return (
+        f"interrupted: {kept} finished episodes are kept in {log}; continue with: "
+        f"python -m harness.run --out {out} --resume"
+    )
 
 
 if __name__ == "__main__":

@@ -51,6 +51,25 @@ class StorageError(RunDirError):
     """Writing results failed (disk full, read-only, no permission); nothing written is lost."""
 
 
+class BadLine(RunDirError, ValueError):
+    """A results file (a trajectory, say) with a line that is not JSON; names file and line."""
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """The JSON lines of ``path`` (blank lines skipped); BadLine naming the file and line."""
+    out = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except ValueError as exc:
+            raise BadLine(
+                f"{str(path)!r} line {n} is not valid JSON ({exc}): fix or delete that line"
+            ) from None
+    return out
+
+
 class RunLocked(RunDirError):
     """Another live process writes this run directory."""
 
@@ -249,5 +268,4 @@ class RunStore:
 
     def trajectory(self, env_id: str, agent: str, seed: int) -> list[dict[str, Any]]:
         """The stored steps of one episode."""
-        path = self.traj_dir / trajectory_name(env_id, agent, seed)
-        return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
+        return read_jsonl(self.traj_dir / trajectory_name(env_id, agent, seed))

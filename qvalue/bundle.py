@@ -154,6 +154,16 @@ def build(recipe: Recipe, train_args: Sequence[str], work: Path, dest: Path, wor
     return 0
 
 
+def bad_paths(workers: int, work: Path, dest: Path) -> str:
+    """What is wrong with the settings (``''``: nothing), checked before any work."""
+    if workers < 1:
+        return "--workers must be >= 1"
+    for flag, path in (("--work", work), ("--dest", dest)):
+        if path.exists() and not path.is_dir():
+            return f"{flag} {str(path)!r} is a file: give a directory"
+    return ""
+
+
 def card_rows() -> list[str]:
     """One Markdown row per bundled model: its card's pairs, held-out accuracy, time, size."""
     from scoring.models import bundled_models, read_card
@@ -203,6 +213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         name, recipe, train_args = LEGACY, LEGACY_RECIPE, LEGACY_TRAIN
         work = Path(ns.work or "results/cache/keychest-bundle")
     dest = Path(ns.dest) if ns.dest else ARTIFACTS / name
+    bad = bad_paths(ns.workers, work, dest)
+    if bad:
+        print(f"error: {bad}", file=sys.stderr)
+        return 2
     return build(recipe, train_args, work, dest, ns.workers)
 
 

@@ -25,6 +25,7 @@ from envs.files import append_line, atomic_write
 from harness.api import log_to_stderr
 from harness.backends import BackendError, describe, make_backend
 from harness.config import key_values
+from harness.errors import one_line
 from harness.store import RunDirError, RunLock, storage_errors
 from scoring.q.mcts import MCTS, ROLLOUTS, MCTSConfig, tree_records
 from scoring.q.trees import (
@@ -143,7 +144,9 @@ def search_task(settings: CollectSettings, seed: int) -> TaskResult:
     return TaskResult(seed, records, summary)
 
 
-def prepare(out: Path, settings: CollectSettings, resume: bool) -> set[int]:
+def prepare(
+    out: Path, settings: CollectSettings, resume: bool, env_fingerprint: str = ""
+) -> set[int]:
     """Create the run dir (or check it matches on resume); return the finished seeds."""
     settings_path = out / SETTINGS_FILE
     if settings_path.exists():
@@ -151,7 +154,7 @@ def prepare(out: Path, settings: CollectSettings, resume: bool) -> set[int]:
             raise CollectError(
                 f"{str(out)!r} already holds a collection: pass --resume or choose another --out"
             )
-        old = json.loads(settings_path.read_text(encoding="utf-8"))["settings"]
+        old = _stored_settings(settings_path)
         new = json.loads(json.dumps(settings.to_dict()))
         diff = [k for k in SEARCH_KEYS if old.get(k) != new.get(k)]
         if diff:
@@ -163,23 +166,54 @@ def prepare(out: Path, settings: CollectSettings, resume: bool) -> set[int]:
     from harness.leaderboard import git_commit
 
     info = {"settings": settings.to_dict(), "git_commit": git_commit(), "split": TRAIN}
-    info["env_fingerprint"] = _fingerprint(settings)
+    info["env_fingerprint"] = env_fingerprint or check_settings(settings)
     atomic_write(settings_path, json.dumps(info, indent=2, sort_keys=True))
     return done_seeds(out)
 
 
-def _fingerprint(settings: CollectSettings) -> str:
+def _stored_settings(path: Path) -> dict[str, Any]:
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))["settings"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CollectError(
+            f"{str(path)!r} is not a collection's settings file ({one_line(exc)}): "
+            "choose another --out"
+        ) from None
+    if not isinstance(old, dict):
+        raise CollectError(f"{str(path)!r} is not a collection's settings file: another --out")
+    return old
+
+
+def check_settings(settings: CollectSettings) -> str:
+    """Make the env once and build the proposer once (CollectError naming the bad setting),
+    before anything is written; the env's fingerprint."""
     import gymnasium as gym
 
     import envs  # noqa: F401
     from envs.base import fingerprint
+    from scoring.proposers import make_proposer
 
-    env = gym.make(settings.env_id, **settings.env_options)
+    opts = settings.env_options
+    try:
+        env = gym.make(settings.env_id, **opts)
+    except Exception as exc:
+        raise CollectError(
+            f"env {settings.env_id!r} cannot be made with --env-opt {opts}: {one_line(exc)}"
+        ) from None
     try:
         own = getattr(env.unwrapped, "env_fingerprint", lambda: "none")()
     finally:
         env.close()
-    return fingerprint(settings.env_id, own, settings.env_options)
+    try:
+        proposer = make_proposer(
+            settings.proposer, settings.policy, settings.seed, settings.proposer_options
+        )
+    except Exception as exc:
+        raise CollectError(f"--proposer {settings.proposer!r}: {one_line(exc)}") from None
+    close = getattr(proposer, "close", None)
+    if callable(close):
+        close()
+    return fingerprint(settings.env_id, own, opts)
 
 
 def collect(
@@ -194,16 +228,25 @@ def collect(
     tasks); only this process writes the run dir, so resume is the same for both. Returns the
     summaries of the tasks searched (failed ones carry ``error`` and are rerun on resume)."""
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise CollectError(f"--out {str(out)!r} is a file: give a directory")
+    fp = check_settings(settings)
     with storage_errors(out):
         out.mkdir(parents=True, exist_ok=True)
     with RunLock(out), storage_errors(out, "continue with --resume"):
-        return _collect(settings, out, workers, resume, backend, ray_address)
+        return _collect(settings, out, workers, resume, (backend, ray_address), fp)
 
 
 def _collect(
-    settings: CollectSettings, out: Path, workers: int, resume: bool, backend: str, address: str
+    settings: CollectSettings,
+    out: Path,
+    workers: int,
+    resume: bool,
+    where: tuple[str, str],
+    fp: str,
 ) -> list[dict[str, Any]]:
-    done = prepare(out, settings, resume)
+    backend, address = where
+    done = prepare(out, settings, resume, fp)
     seeds = [settings.seed + i for i in range(settings.tasks)]
     todo = [s for s in seeds if s not in done]
     _log.info(
@@ -305,13 +348,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CollectError, BackendError, RunDirError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: finished tasks are kept in {ns.out}; continue with the same "
+            "command and --resume",
+            file=sys.stderr,
+        )
+        return 130
     wall = time.perf_counter() - t0
-    nodes = sum(r["nodes"] for r in results)
+    nodes = sum(r.get("nodes", 0) for r in results)
     print(
         f"[collect] {len(results)} tasks, {nodes} nodes in {wall:.1f}s "
         f"({nodes / wall if wall > 0 else 0:.0f} nodes/s with {ns.workers} workers)",
         file=sys.stderr,
     )
+    failed = sum("error" in r for r in results)
+    if failed:
+        print(
+            f"[collect] {failed} of {len(results)} tasks failed (not written); search them "
+            "again with the same command and --resume",
+            file=sys.stderr,
+        )
+        return 3
     return 0
 
 

@@ -92,8 +92,27 @@ def overall_accuracy(
     return sum(float(a or 0.0) * n for a, n in by_task.values()) / len(pairs)
 
 
+def check_args(ns: argparse.Namespace) -> None:
+    """Settings that cannot work, before anything is read or written (ValueError)."""
+    checks = [
+        ("--epochs", ns.epochs >= 1, ">= 1"),
+        ("--batch-size", ns.batch_size >= 1, ">= 1"),
+        ("--max-steps", ns.max_steps >= 0, ">= 0"),
+        ("--max-turns", ns.max_turns >= 0, ">= 0"),
+        ("--lr", ns.lr is None or ns.lr > 0, "> 0"),
+        ("--max-length", ns.max_length is None or ns.max_length >= 8, ">= 8"),
+    ]
+    for flag, ok, want in checks:
+        if not ok:
+            raise ValueError(f"{flag} must be {want}")
+    out = Path(ns.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {ns.out!r} is a file: give a directory for the model")
+
+
 def train_model(ns: argparse.Namespace) -> dict[str, Any]:
     """Train, evaluate on held-out pairs, save weights and card; return the card."""
+    check_args(ns)
     pairs, meta = read_pairs(ns.pairs)
     train, heldout = _split(pairs)
     out = Path(ns.out)
@@ -196,6 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: no model was saved in {ns.out}; train again", file=sys.stderr)
+        return 130
     acc = card["heldout_accuracy"]
     print(
         f"[train] {card['kind']} -> {ns.out}: {card['train_steps']} steps in "

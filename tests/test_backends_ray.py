@@ -71,7 +71,7 @@ def test_ray_backend_matches_local_and_resumes(local_ray: None, tmp_path: Path) 
     agents = ["--agents", "random", "expert"]
     _run(tmp_path / "local", *agents, "--episodes", "4")
     _run(tmp_path / "ray", *agents, "--episodes", "2", "--backend", "ray")
-    _run(tmp_path / "ray", "--resume", "--episodes", "4")  # stored config: backend ray
+    _run(tmp_path / "ray", "--resume", "--extend", "--episodes", "4")  # stored: backend ray
     assert "ray" in (tmp_path / "ray" / "config.toml").read_text()
     local, ray_ = _records(tmp_path / "local"), _records(tmp_path / "ray")
     assert len(local["episodes"]) == 8

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.run import main
+from harness.run import EXIT_EPISODE_ERRORS, main
 from harness.runner import EpisodeJob, Limits, Worker
 from tests.fakes import FakeCountEnv
 from tests.foundation_helpers import (
@@ -44,7 +44,7 @@ def test_failures_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
         *("--agents", "expert", HANGING, RAISING),
         *("--episodes", "2", "--max-steps", "20", "--step-timeout", "0.3"),
     )
-    assert rc == 0
+    assert rc == EXIT_EPISODE_ERRORS  # the run went on, and says that episodes failed
     recs = records(tmp_path)
     assert len(recs) == 3 * 3 * 2
 
@@ -75,7 +75,7 @@ def test_episode_time_limit(tmp_path: Path) -> None:
         *("--step-timeout", "30", "--episode-timeout", "0.4"),
         *("--agent-opt", f"{SLOW}.delay_s=0.02"),
     )
-    assert rc == 0
+    assert rc == EXIT_EPISODE_ERRORS
     recs = records(tmp_path)
     for seed in (0, 1):
         assert str(recs[f"{LONG_ID}|{SLOW}|{seed}"]["error"]).startswith("EpisodeTimeout")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.run import main
+from harness.run import EXIT_EPISODE_ERRORS, main
 from tests.foundation_helpers import episode_lines
 
 KEYCHEST = "harness/KeyChest-v0"
@@ -85,12 +85,14 @@ def test_config_records_the_options_applied(tmp_path: Path) -> None:
 def test_resume_retry_errors_reruns_only_the_errors(tmp_path: Path) -> None:
     common = ["--envs", KEYCHEST, "--agents", SLOW, "--episodes", "3", "--max-steps", "3"]
     common += ["--out", str(tmp_path), "--leaderboard", ""]
-    assert main([*common, "--agent-opt", f"{SLOW}.delay_s=0.5", "--step-timeout", "0.1"]) == 0
+    slow = ["--agent-opt", f"{SLOW}.delay_s=0.5"]
+    assert main([*common, *slow, "--step-timeout", "0.1"]) == EXIT_EPISODE_ERRORS
     first = episode_lines(tmp_path)
     assert [bool(r["error"]) for r in first] == [True] * 3
-    fixed = [*common, "--resume", "--agent-opt", f"{SLOW}.delay_s=0", "--step-timeout", "30"]
-    assert main(fixed) == 0
+    assert main([*common, "--resume", *slow]) == EXIT_EPISODE_ERRORS
     assert episode_lines(tmp_path) == first  # a plain resume keeps the errors as they are
+    fixed = [*common, "--resume", "--agent-opt", f"{SLOW}.delay_s=0", "--step-timeout", "30"]
+    assert main(fixed) == 2  # other options: another plan, unless they fix the errors
     assert main([*fixed, "--retry-errors"]) == 0
     lines = episode_lines(tmp_path)
     assert lines[:3] == first and len(lines) == 6

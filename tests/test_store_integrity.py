@@ -106,15 +106,15 @@ def test_records_carry_the_writer_version(tmp_path: Path) -> None:
     assert (line["schema_version"], line["harness_version"]) == (SCHEMA_VERSION, __version__)
 
 
-def test_records_outside_the_plan_are_kept_but_not_counted(tmp_path: Path) -> None:
+def test_a_resume_that_would_drop_recorded_episodes_is_refused(tmp_path: Path) -> None:
+    """Fewer episodes on --resume (with or without --extend) would leave recorded episodes out
+    of the CSVs: exit 2 naming the change, every file as it was."""
     assert _run(tmp_path, episodes=4) == 0
-    raw = (tmp_path / "episodes.jsonl").read_bytes()
-    assert _run(tmp_path, "--resume", episodes=2) == 0  # seeds 5, 6 now outside the plan
-    assert (tmp_path / "episodes.jsonl").read_bytes() == raw  # kept
-    rows = (tmp_path / "episodes.csv").read_text().splitlines()
-    assert len(rows) == 1 + 2
-    board = (tmp_path / "leaderboard.csv").read_text().splitlines()[1]
-    assert f"{KEYCHEST},random,2," in board
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert _run(tmp_path, "--resume", episodes=2) == 2  # seeds 5, 6 would fall outside
+    assert _run(tmp_path, "--resume", "--extend", episodes=2) == 2
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert after == before
 
 
 def test_a_second_writer_is_refused_naming_the_holder(tmp_path: Path) -> None:

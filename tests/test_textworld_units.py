@@ -122,3 +122,33 @@ def test_command_and_feedback_cleaning() -> None:
     assert clean_feedback("You open it.\n\n>      -= Kitchen =-0/2") == "You open it."
     assert clean_feedback(">    -= Kitchen =-0/1") == ""
     assert is_parser_error("That's not a verb I recognise.") and not is_parser_error("Taken.")
+
+
+def test_textworld_logic_parses_in_several_threads_at_once() -> None:
+    """TextWorld's shared TatSu parser, swapped for per-thread parsers: four threads parsing
+    rules at once get exactly what one thread gets (no IndexError/TypeError in tatsu)."""
+    import threading
+
+    logic = pytest.importorskip("textworld.logic")
+    from envs.textworld.threads import PerThreadParser, per_thread_parsers
+
+    per_thread_parsers()
+    assert isinstance(logic._PARSER, PerThreadParser)
+    texts = [f"take{i} :: at(o, r{i}) & $in(P, r{i}) -> in(o, I{i})" for i in range(40)]
+    want = [str(logic.Rule.parse(t)) for t in texts]
+    got: dict[int, list[str]] = {}
+    errors: list[BaseException] = []
+
+    def parse_all(k: int) -> None:
+        try:
+            got[k] = [str(logic.Rule.parse(t)) for t in texts * 5]
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=parse_all, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert all(got[k] == want * 5 for k in range(4))

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from envs.textworld.threads import per_thread_parsers
+
 DATA_ENV = "ALFWORLD_DATA"
 NOTHING_HAPPENS = "Nothing happens."  # the engine's answer to any command it cannot apply
 
@@ -143,6 +145,7 @@ class AlfredEngine:
         import textworld
         from alfworld.agents.environment.alfred_tw_env import AlfredDemangler
 
+        per_thread_parsers()
         speed_up_engine()
         self.close()
         infos = textworld.EnvInfos(admissible_commands=True, won=True)

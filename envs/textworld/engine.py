@@ -20,6 +20,8 @@ except ImportError as exc:  # pragma: no cover - depends on the install
         "the TextWorld envs need the textworld package: pip install 'qharness[textworld]'"
     ) from exc
 
+from envs.textworld.threads import per_thread_parsers
+
 ENGINE_SEED = 1234  # Z-machine RNG seed (Jericho treats 0 as "random"): games replay exactly
 # Fields of TextWorld's wrapper layers that change while playing (see envs/wrappers/tw_inform7).
 _LAYER_FIELDS = (
@@ -115,6 +117,7 @@ class Engine:
         self.infos = EnvInfos(
             admissible_commands=True, objective=True, max_score=True, won=True, lost=True
         )
+        per_thread_parsers()  # games load in several worker threads at once
         with warnings.catch_warnings():  # Jericho: "not fully supported" (TextWorld tracks)
             warnings.simplefilter("ignore")
             self.env = textworld.start(path, self.infos)

@@ -24,8 +24,9 @@ from typing import Any
 import pandas as pd
 
 from harness.analysis.stats import mcnemar_exact, paired_bootstrap
-from harness.leaderboard import write_csv
-from harness.store import RunDirError, RunStore
+from harness.errors import InputError
+from harness.leaderboard import check_csv_out, write_csv
+from harness.store import RunStore
 
 
 def compare_records(
@@ -148,8 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: no episodes in {', '.join(missing)}: pass run dirs", file=sys.stderr)
         return 2
     try:
+        if ns.out:
+            check_csv_out(ns.out)
         table = compare(ns.runs, ns.base, ns.other)
-    except (ValueError, RunDirError) as exc:  # RunDirError: a record of a newer schema
+    except (ValueError, InputError) as exc:  # RunDirError (an InputError): a newer schema
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if table.empty or not table["seeds"].any():

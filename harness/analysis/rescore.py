@@ -19,7 +19,7 @@ from typing import Any
 
 from agents.base import Turn
 from harness.records import latest_per_episode
-from harness.store import EPISODES, RunStore, trajectory_name
+from harness.store import EPISODES, RunStore, read_jsonl, trajectory_name
 from scoring.base import Scorer, State
 from scoring.rerank import TASK_META
 
@@ -71,7 +71,7 @@ def rescore_run(run_dir: str | Path, scorer: Scorer) -> dict[str, Any]:
         raise FileNotFoundError(f"{str(run_dir)!r} is not a run dir (no trajectories/)")
     items: list[tuple[State, list[str], str]] = []
     for path, env_id in _trajectories(Path(run_dir)):
-        steps = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
+        steps = read_jsonl(path)
         items.extend(decision_states(steps, env_id))
     differ, q_new, q_logged = 0, [], []
     for i in range(0, len(items), BATCH_STATES):

@@ -30,9 +30,10 @@ import pandas as pd
 
 from harness.analysis.compare import load, missing_runs, split_arg
 from harness.analysis.stats import paired_bootstrap, pearson, returns_to_go
-from harness.leaderboard import write_csv
+from harness.errors import InputError
+from harness.leaderboard import check_csv_out, write_csv
 from harness.records import latest_per_episode
-from harness.store import RunDirError, RunStore
+from harness.store import RunStore
 
 COLUMNS = [
     *("env_id", "agent", "baseline", "metric", "seeds"),
@@ -160,13 +161,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: no episodes in {', '.join(missing)}: pass run dirs", file=sys.stderr)
         return 2
     try:
+        for flag in ("out", "by_type", "calibration", "costs"):
+            if getattr(ns, flag):
+                check_csv_out(getattr(ns, flag), "--" + flag.replace("_", "-"))
         table = summary(load(ns.runs), ns.agents, ns.baselines)
         extra = {
             ns.by_type: by_type(ns.runs) if ns.by_type else None,
             ns.calibration: calibration(ns.runs) if ns.calibration else None,
             ns.costs: costs(ns.runs) if ns.costs else None,
         }
-    except (ValueError, RunDirError) as exc:
+    except (ValueError, InputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if table.empty:

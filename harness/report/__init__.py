@@ -295,6 +295,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: --trajectories must be >= 0", file=sys.stderr)
         return 2
     out = Path(ns.out) if ns.out else default_out(ns.paths)
+    if out.exists() and not out.is_dir():
+        print(
+            f"error: --out {str(out)!r} is a file: give a directory for the report", file=sys.stderr
+        )
+        return 2
     try:
         path = write_report(ns.paths, out, ns.trajectories)
     except (ReportInputError, RunDirError, OSError) as exc:  # RunDirError: a newer schema

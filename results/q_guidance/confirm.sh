@@ -1,7 +1,7 @@
 #!/bin/sh
 # Confirmatory Q-guidance runs (issue 16): test seeds 1000-1039 of each env, named in
 # results/q_guidance/README.md before any of them was run. Resumable: rerun the same command
-# (every run uses --resume; finished episodes are kept). Run from the repository root:
+# (every run uses --resume --extend: finished episodes are kept, each chunk adds seeds). Run from the repository root:
 #   sh results/q_guidance/confirm.sh                       # all four envs
 #   ENVS=harness/ALFWorldGen-v0 sh results/q_guidance/confirm.sh
 #   AGENTS_ONLY=encoder sh results/q_guidance/confirm.sh   # skip the lm-dpo rows
@@ -9,7 +9,7 @@
 set -e
 OUT=${OUT:-results/q_guidance/confirm}
 ENVS=${ENVS:-"harness/ALFWorldGen-v0 harness/TextWorld-Simple-v0 harness/HotPotQASynth-v1 harness/WebShopSynth-v0"}
-RUN="python -m harness.run --seed 1000 --max-steps 15 --policy local --leaderboard= --resume"
+RUN="python -m harness.run --seed 1000 --max-steps 15 --policy local --leaderboard= --resume --extend"
 # in chunks of 10 seeds, every agent each time: a run stopped early still pairs every agent
 for n in ${CHUNKS:-10 20 30 40}; do
   for env in $ENVS; do

@@ -178,14 +178,41 @@ def read_pairs(path: str | Path) -> tuple[list[Pair], dict[str, Any]]:
         raise FileNotFoundError(
             f"pairs file {str(p)!r} does not exist: build it with scoring.q.pairs"
         )
+    if not p.is_file():
+        raise ValueError(f"pairs file {str(p)!r} is not a file: give a pairs .jsonl file")
     data = p.read_bytes()
-    meta = json.loads(meta_path(p).read_text()) if meta_path(p).exists() else {}
+    meta = _read_meta(meta_path(p))
     digest = hashlib.sha256(data).hexdigest()
     if meta.get("hash") and meta["hash"] != digest:
         raise ValueError(f"pairs file {str(p)!r} does not match its meta hash: rebuild it")
     meta["hash"] = digest
-    pairs = [Pair.from_dict(json.loads(line)) for line in data.decode().splitlines() if line]
+    pairs = []
+    for n, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            pairs.append(Pair.from_dict(json.loads(line)))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(
+                f"pairs file {str(p)!r} line {n} is not a pair ({type(exc).__name__}: "
+                f"{str(exc)[:120]}): rebuild it with python -m qvalue.pairs"
+            ) from None
     return pairs, meta
+
+
+def _read_meta(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise ValueError(
+            f"pairs meta file {str(path)!r} cannot be read ({str(exc)[:120]}): rebuild the "
+            "pairs with python -m qvalue.pairs"
+        ) from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"pairs meta file {str(path)!r} is not a JSON object: rebuild it")
+    return meta
 
 
 def main(argv: Sequence[str] | None = None) -> int:
