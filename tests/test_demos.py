@@ -193,3 +193,23 @@ def test_alfworld_transcript_replays_to_the_searchers_reward(tmp_path):
         _check_demo_shape(demo)
         assert _replay("harness/ALFWorldGen-v0", demo) == pytest.approx(demo["reward"])
         assert json.dumps(demo).count("expert_action") == 0
+
+
+def test_adapter_policies_get_the_sft_prompt_profile(monkeypatch):
+    from agents import react as react_mod
+    from agents.llm import adapters
+
+    assert ReActAgent(policy="local?adapter=x").history_budget() == 400
+    assert ReActAgent(policy="local").history_budget() == 800
+    assert ReActAgent(policy="local?adapter=x", history_tokens=123).history_budget() == 123
+    # adapter=auto on a family without a bundled adapter runs the base model with its prompt
+    monkeypatch.setattr(adapters, "adapter_for_env", lambda env_id: "")
+    auto = ReActAgent(policy="local?adapter=auto")
+    assert not auto.uses_adapter("harness/KeyChest-v0")
+    assert auto.shows_example("harness/KeyChest-v0")
+    assert auto.history_budget("harness/KeyChest-v0") == react_mod.HISTORY_TOKENS
+    monkeypatch.setattr(adapters, "adapter_for_env", lambda env_id: "keychest-sft")
+    fresh = ReActAgent(policy="local?adapter=auto")
+    assert fresh.uses_adapter("harness/KeyChest-v0") and not fresh.shows_example(
+        "harness/KeyChest-v0"
+    )
