@@ -1,5 +1,11 @@
 """A run directory: resolved config, append-only episode log, one trajectory file per episode.
 
+Trajectories are ``trajectories/<env>__<agent>__<seed>.jsonl`` while a run writes them; a
+finished run dir may keep them packed instead as the members, same names and bytes, of one
+``trajectories.zip`` (``python -m harness.archive pack``; format in ``harness.archive``).
+``RunStore.trajectory`` reads both: a loose file wins over a member of the same name (it is
+newer: packing removes the loose files it stores, and a resumed run writes loose files).
+
 Crash safety: a trajectory is written to a temp file and renamed before its episode line is
 appended; the episode line is one ``write`` on an O_APPEND descriptor followed by fsync (a
 failed write is truncated away). A SIGKILL can leave at most a torn last line, which ``open``
@@ -17,6 +23,8 @@ import json
 import logging
 import os
 import re
+import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -31,6 +39,7 @@ EPISODES = "episodes.jsonl"
 QUARANTINE = "episodes.quarantine.jsonl"
 CONFIG = "config.toml"
 TRAJECTORIES = "trajectories"
+ARCHIVE = "trajectories.zip"
 LOCK = "run.lock"
 STORAGE_ERRNOS = {
     errno.ENOSPC: "free some space",
@@ -55,19 +64,40 @@ class BadLine(RunDirError, ValueError):
     """A results file (a trajectory, say) with a line that is not JSON; names file and line."""
 
 
+class BadArchive(RunDirError, ValueError):
+    """A ``trajectories.zip`` that cannot be read (truncated, corrupted, not a zip)."""
+
+
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     """The JSON lines of ``path`` (blank lines skipped); BadLine naming the file and line."""
+    return parse_jsonl(Path(path).read_text(encoding="utf-8"), repr(str(path)))
+
+
+def parse_jsonl(text: str, where: str) -> list[dict[str, Any]]:
+    """The JSON lines of ``text`` (blank lines skipped); BadLine naming ``where`` and the line."""
     out = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             out.append(json.loads(line))
         except ValueError as exc:
             raise BadLine(
-                f"{str(path)!r} line {n} is not valid JSON ({exc}): fix or delete that line"
+                f"{where} line {n} is not valid JSON ({exc}): fix or delete that line"
             ) from None
     return out
+
+
+def bad_archive(path: Path, exc: BaseException) -> BadArchive:
+    """The one-line error for an unreadable archive, naming it and what to do."""
+    return BadArchive(
+        f"{str(path)!r} is not a readable trajectory archive ({one_line(exc)[:160]}): "
+        "restore it from a good copy (git checkout, a backup)"
+    )
+
+
+ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError)
+"""What reading a damaged zip raises (a bad CRC is a BadZipFile)."""
 
 
 class RunLocked(RunDirError):
@@ -96,14 +126,19 @@ class RunLock:
 
     The kernel releases it when the holder exits, however it exits (kill -9 included)."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        todo: str = "wait for it to finish (or stop it), or choose another --out",
+    ) -> None:
         self.path = Path(root) / LOCK
+        self.todo = todo
         self._fh: IO[str] | None = None
 
     def _locked(self, holder: str) -> RunLocked:
         return RunLocked(
             f"run directory {str(self.path.parent)!r} is in use by process {holder or 'unknown'}: "
-            "wait for it to finish (or stop it), or choose another --out"
+            + self.todo
         )
 
     def check(self) -> None:
@@ -177,7 +212,9 @@ class RunStore:
         self.root = Path(root)
         self.episodes_path = self.root / EPISODES
         self.traj_dir = self.root / TRAJECTORIES
+        self.archive_path = self.root / ARCHIVE
         self.lock = RunLock(self.root)
+        self._archive: zipfile.ZipFile | None = None
 
     def open(self, resume: bool) -> list[EpisodeRecord]:
         """Lock the dir (creating it) and, with ``resume``, load finished episodes: a torn
@@ -204,8 +241,15 @@ class RunStore:
             raise
 
     def close(self) -> None:
-        """Release the run dir's lock."""
+        """Release the run dir's lock (and close its archive, if one was read)."""
         self.lock.release()
+        self.close_archive()
+
+    def close_archive(self) -> None:
+        """Close the archive if one was opened (it is reopened on the next read)."""
+        archive, self._archive = self._archive, None
+        if archive is not None:
+            archive.close()
 
     def load(self, repair: bool = False) -> list[EpisodeRecord]:
         """Episode records in the log. With ``repair`` (lock held): cut a torn last line and
@@ -267,5 +311,44 @@ class RunStore:
             append_line(self.episodes_path, (json.dumps(data) + "\n").encode())
 
     def trajectory(self, env_id: str, agent: str, seed: int) -> list[dict[str, Any]]:
-        """The stored steps of one episode."""
-        return read_jsonl(self.traj_dir / trajectory_name(env_id, agent, seed))
+        """The stored steps of one episode, loose or packed; FileNotFoundError when neither
+        holds it, BadArchive / BadLine (naming the file) when it cannot be read."""
+        return self.steps(trajectory_name(env_id, agent, seed))
+
+    def steps(self, name: str) -> list[dict[str, Any]]:
+        """The steps stored under a trajectory file name (see ``trajectory``)."""
+        loose = self.traj_dir / name
+        if loose.is_file() or not self.archive_path.is_file():
+            return read_jsonl(loose)
+        where = f"{str(self.archive_path)!r} member {name!r}"
+        return parse_jsonl(self.member(name).decode("utf-8"), where)
+
+    def trajectory_names(self) -> list[str]:
+        """File names of every stored trajectory, loose or packed, sorted."""
+        loose = {p.name for p in self.traj_dir.glob("*.jsonl")} if self.traj_dir.is_dir() else set()
+        return sorted(loose | set(self.members()))
+
+    def members(self) -> list[str]:
+        """Names in ``trajectories.zip`` (none without one); BadArchive if it is damaged."""
+        return [] if not self.archive_path.is_file() else self._open_archive().namelist()
+
+    def member(self, name: str) -> bytes:
+        """One member's bytes (CRC checked); FileNotFoundError if the archive lacks it."""
+        archive = self._open_archive()
+        try:
+            return archive.read(name)
+        except KeyError:
+            raise FileNotFoundError(
+                errno.ENOENT, f"no trajectory {name!r} in {str(self.archive_path)!r}"
+            ) from None
+        except ARCHIVE_ERRORS as exc:
+            raise bad_archive(self.archive_path, exc) from None
+
+    def _open_archive(self) -> zipfile.ZipFile:
+        """The archive, opened once per store (its directory read once: random access)."""
+        if self._archive is None:
+            try:
+                self._archive = zipfile.ZipFile(self.archive_path)
+            except ARCHIVE_ERRORS as exc:
+                raise bad_archive(self.archive_path, exc) from None
+        return self._archive

@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.analysis.headroom import COLUMNS, main
+from harness.analysis.headroom import COLUMNS, adapter_name, main
+from harness.archive import pack
 
 HEADER = "env_id,agent,seed,success,total_reward,error\n"
 
@@ -38,6 +39,9 @@ def test_headroom_row_over_the_seeds_every_run_finished(tmp_path, capsys):
     assert row["pass_at_k"] == pytest.approx(1.0)
     assert row["best_of_k_reward"] == pytest.approx(1.0)
     assert row["base_greedy_success"] == pytest.approx(0.0)
+    pack(env / "adapter")  # a packed run dir names its adapter the same
+    assert not (env / "adapter" / "trajectories").exists()
+    assert adapter_name(env / "adapter") == "a@1"
 
 
 def test_headroom_without_runs_is_one_line_exit_2(tmp_path, capsys):

@@ -13,6 +13,7 @@ from agents.registry import AGENTS, make_agent
 from harness.analysis.rescore import main as rescore_main
 from harness.analysis.rescore import rescore_run
 from harness.analysis.stats import paired_bootstrap, pass_at_k
+from harness.archive import pack
 from harness.run import main as run_main
 from scoring.proposers import AdmissibleProposer, make_proposer
 from scoring.rerank import QRerankAgent
@@ -84,6 +85,9 @@ def test_rescoring_reproduces_logged_choices(tmp_path: Path) -> None:
     assert flipped["differ"] > 0
     assert flipped["mean_q_rescored_choice"] > flipped["mean_q_logged_choice"]
     assert rescore_main([str(out), "--scorer", str(tmp_path / "missing")]) == 2
+    pack(out)  # a packed run dir rescores the same
+    assert not (out / "trajectories").exists()
+    assert rescore_run(out, FakeTableScorer(KEYCHEST_PREFS, "fake")) == same
 
 
 def test_paired_bootstrap_and_pass_at_k() -> None:

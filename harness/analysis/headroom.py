@@ -42,14 +42,17 @@ def _episodes(run: Path) -> Any:
 
 def adapter_name(run: Path) -> str:
     """The policy name the adapter run recorded (first step's ``policy`` meta), else ''."""
-    import json
+    from harness.store import RunStore
 
-    for path in sorted((run / "trajectories").glob("*.jsonl"))[:1]:
-        try:
-            with open(path, encoding="utf-8") as fh:
-                return str(json.loads(fh.readline()).get("meta", {}).get("policy", ""))
-        except (OSError, ValueError):
-            return ""
+    store = RunStore(run)
+    try:
+        for name in store.trajectory_names()[:1]:
+            steps = store.steps(name)
+            return str(steps[0].get("meta", {}).get("policy", "")) if steps else ""
+    except (OSError, ValueError):
+        return ""
+    finally:
+        store.close_archive()
     return ""
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from agents.base import Turn
 from harness.records import latest_per_episode
-from harness.store import EPISODES, RunStore, read_jsonl, trajectory_name
+from harness.store import ARCHIVE, TRAJECTORIES, RunStore, trajectory_name
 from scoring.base import Scorer, State
 from scoring.rerank import TASK_META
 
@@ -54,25 +54,30 @@ def decision_states(
     return out
 
 
-def _trajectories(run_dir: Path) -> list[tuple[Path, str]]:
-    """Each trajectory file with its env id (from the episode log; '' without one)."""
-    traj = run_dir / "trajectories"
-    if not (run_dir / EPISODES).exists():
-        return [(p, "") for p in sorted(traj.glob("*.jsonl"))]
-    recs = latest_per_episode(RunStore(run_dir).load())
-    out = [(traj / trajectory_name(r.env_id, r.agent, r.seed), r.env_id) for r in recs]
-    return sorted((p, e) for p, e in out if p.exists())
+def _trajectories(store: RunStore) -> list[tuple[str, str]]:
+    """Each stored trajectory (loose or packed) with its env id (from the episode log; ''
+    without one)."""
+    names = store.trajectory_names()
+    if not store.episodes_path.exists():
+        return [(n, "") for n in names]
+    recs = latest_per_episode(store.load())
+    out = [(trajectory_name(r.env_id, r.agent, r.seed), r.env_id) for r in recs]
+    have = set(names)
+    return sorted((n, e) for n, e in out if n in have)
 
 
 def rescore_run(run_dir: str | Path, scorer: Scorer) -> dict[str, Any]:
     """Re-rank every logged decision of ``run_dir`` with ``scorer``; a summary dict."""
-    traj = Path(run_dir) / "trajectories"
-    if not traj.is_dir():
-        raise FileNotFoundError(f"{str(run_dir)!r} is not a run dir (no trajectories/)")
+    store = RunStore(run_dir)
+    if not (store.traj_dir.is_dir() or store.archive_path.is_file()):
+        raise FileNotFoundError(
+            f"{str(run_dir)!r} is not a run dir (no {TRAJECTORIES}/ or {ARCHIVE})"
+        )
     items: list[tuple[State, list[str], str]] = []
-    for path, env_id in _trajectories(Path(run_dir)):
-        steps = read_jsonl(path)
-        items.extend(decision_states(steps, env_id))
+    for name, env_id in _trajectories(store):
+        items.extend(decision_states(store.steps(name), env_id))
+    count = len(store.trajectory_names())
+    store.close_archive()
     differ, q_new, q_logged = 0, [], []
     for i in range(0, len(items), BATCH_STATES):
         chunk = items[i : i + BATCH_STATES]
@@ -88,7 +93,7 @@ def rescore_run(run_dir: str | Path, scorer: Scorer) -> dict[str, Any]:
         "run": str(run_dir),
         "scorer": scorer.name,
         "decisions": n,
-        "trajectories": len(list(traj.glob("*.jsonl"))),
+        "trajectories": count,
         "differ": differ,
         "differ_rate": differ / n if n else None,
         "mean_q_rescored_choice": sum(q_new) / n if n else None,

@@ -67,25 +67,28 @@ def summary(
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _runs(args: Sequence[str]) -> Iterable[tuple[Path, str, Any]]:
-    """``(run dir, name, record)`` of every episode of ``DIR[=NAME]`` runs with a log."""
+def _runs(args: Sequence[str]) -> Iterable[tuple[RunStore, str, Any]]:
+    """``(store, name, record)`` of every episode of ``DIR[=NAME]`` runs with a log (the
+    store reads trajectories, loose or packed)."""
     for arg in args:
         run_dir, name = split_arg(arg)
         if not (Path(run_dir) / "episodes.jsonl").exists():
             continue
-        for r in latest_per_episode(RunStore(run_dir).load()):
-            yield Path(run_dir), name or r.agent, r
+        store = RunStore(run_dir)
+        for r in latest_per_episode(store.load()):
+            yield store, name or r.agent, r
+        store.close_archive()
 
 
-def _actions(run_dir: Path, rec: Any) -> list[str]:
-    steps = RunStore(run_dir).trajectory(rec.env_id, rec.agent, rec.seed)
+def _actions(store: RunStore, rec: Any) -> list[str]:
+    steps = store.trajectory(rec.env_id, rec.agent, rec.seed)
     return [str(s.get("action", "")) for s in steps if "action" in s]
 
 
 def by_type(args: Sequence[str]) -> pd.DataFrame:
     """Per env, agent and task type: episodes, success, reward, wins, wins without reading."""
     rows: dict[tuple[str, str, str], list[float]] = {}
-    for run_dir, name, r in _runs(args):
+    for store, name, r in _runs(args):
         key = (r.env_id, name, r.task_type or "-")
         row = rows.setdefault(key, [0, 0.0, 0.0, 0, 0])
         row[0] += 1
@@ -93,7 +96,7 @@ def by_type(args: Sequence[str]) -> pd.DataFrame:
         row[2] += float(r.total_reward)
         if r.success:
             row[3] += 1
-            acts = _actions(run_dir, r)
+            acts = _actions(store, r)
             row[4] += not any(a.strip().lower().startswith(READING) for a in acts)
     cols = ["env_id", "agent", "task_type", "episodes", "success", "mean_reward", "wins"]
     cols.append("wins_without_reading")
@@ -107,10 +110,8 @@ def by_type(args: Sequence[str]) -> pd.DataFrame:
 def calibration(args: Sequence[str]) -> pd.DataFrame:
     """Per env, agent and Q scorer: the chosen action's score vs the return from that step."""
     points: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
-    for run_dir, name, r in _runs(args):
-        steps = [
-            s for s in RunStore(run_dir).trajectory(r.env_id, r.agent, r.seed) if "action" in s
-        ]
+    for store, name, r in _runs(args):
+        steps = [s for s in store.trajectory(r.env_id, r.agent, r.seed) if "action" in s]
         rtg = returns_to_go(steps)
         for i, s in enumerate(steps):
             chosen = next(
@@ -131,9 +132,9 @@ def costs(args: Sequence[str]) -> pd.DataFrame:
     """Per env and agent: episodes, mean steps, share capped, share of repeated actions,
     mean wall seconds and tokens."""
     rows: dict[tuple[str, str], list[float]] = {}
-    for run_dir, name, r in _runs(args):
+    for store, name, r in _runs(args):
         row = rows.setdefault((r.env_id, name), [0.0] * 8)
-        acts = _actions(run_dir, r)
+        acts = _actions(store, r)
         again = sum(1 for a, b in pairwise(acts) if a == b)
         add = (1, r.steps, r.truncated, again, len(acts), r.wall_s, r.input_tokens, r.output_tokens)
         row[:] = [total + float(v) for total, v in zip(row, add, strict=True)]

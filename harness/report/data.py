@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pandas as pd
 from harness.analysis.stats import mcnemar_exact, paired_bootstrap, pearson, returns_to_go
 from harness.leaderboard import EPISODE_COLUMNS, LEADERBOARD_COLUMNS, episodes_frame, leaderboard
 from harness.records import EpisodeRecord, latest_per_episode
-from harness.store import EPISODES, RunStore
+from harness.store import EPISODES, BadArchive, RunStore
 
 UNKNOWN = "unknown"
 Steps = list[dict[str, Any]]
@@ -47,10 +48,16 @@ class Run:
         """The git commit that produced the run."""
         return str(self.info.get("git_commit") or UNKNOWN)
 
+    @cached_property
+    def store(self) -> RunStore:
+        """The run dir's store (read only; its archive, if packed, opened once)."""
+        return RunStore(self.path)
+
     def trajectory(self, env_id: str, agent: str, seed: int) -> Steps | None:
-        """The stored step lines of an episode; None when the file is missing or unreadable."""
+        """The stored step lines of an episode (loose or packed); None when missing or
+        unreadable."""
         try:
-            return RunStore(self.path).trajectory(env_id, agent, seed)
+            return self.store.trajectory(env_id, agent, seed)
         except (OSError, ValueError):
             return None
 
@@ -102,7 +109,12 @@ def load_runs(paths: Sequence[Path]) -> list[Run]:
         except (OSError, ValueError):
             info = {}
             problems.append("run.json missing or unreadable: env fingerprints unknown")
-        runs.append(Run(path, label, records, info, problems))
+        run = Run(path, label, records, info, problems)
+        try:
+            run.store.members()
+        except BadArchive as exc:
+            problems.append(str(exc))
+        runs.append(run)
     return runs
 
 
@@ -144,6 +156,7 @@ def build(runs: list[Run]) -> ReportData:
             trajectories[(run.label, rec.env_id, rec.agent, rec.seed)] = run.trajectory(
                 rec.env_id, rec.agent, rec.seed
             )
+        run.store.close_archive()
     if not frames:
         empty_board = pd.DataFrame(columns=["run", *LEADERBOARD_COLUMNS, "entry", "note"])
         empty_eps = pd.DataFrame(columns=["run", *EPISODE_COLUMNS, "env_fingerprint", "entry"])
