@@ -26,3 +26,5 @@ for env in $ENVS; do
     --episodes "$SEEDS" --seed 2000 --max-steps "$n" --policy 'local?adapter=auto'
 done
 python -m harness.analysis.headroom "$OUT" --out results/policies/headroom.csv
+# one trajectories.zip per run dir keeps results/ light (harness.report and analysis read it)
+python -m harness.archive pack "$OUT"
