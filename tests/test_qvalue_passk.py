@@ -77,3 +77,15 @@ def test_agent_without_sample_seed_is_refused(tmp_path: Path, capsys) -> None:
     assert main(argv) == 2
     assert "sample_seed" in capsys.readouterr().err
     assert not (tmp_path / "pk").exists()
+
+
+def test_a_copied_run_of_more_seeds_is_read_as_a_sample(tmp_path: Path, capsys) -> None:
+    import shutil
+
+    base = [str(tmp_path / "big"), "--envs", "harness/KeyChest-v0", "--agent", "random"]
+    assert main([*base, "--k", "1", "--episodes", "5", "--max-steps", "40"]) == 0
+    shutil.copytree(tmp_path / "big" / "sample0", tmp_path / "pk" / "sample0")
+    argv = [str(tmp_path / "pk"), "--envs", "harness/KeyChest-v0", "--agent", "random"]
+    assert main([*argv, "--k", "2", "--episodes", "3", "--max-steps", "40"]) == 0
+    (row,) = list(csv.DictReader((tmp_path / "pk" / "passk.csv").open()))
+    assert row["seeds"] == "3" and row["k"] == "2"

@@ -61,6 +61,10 @@ def run_samples(ns: argparse.Namespace) -> list[list[Any]]:
     samples = []
     for j in range(ns.k):
         out = Path(ns.out) / f"sample{j}"
+        done = finished(out, ns)
+        if done is not None:  # e.g. a copied run of more seeds: read, never re-plan it
+            samples.append(done)
+            continue
         cfg = RunConfig(
             envs=tuple(ns.envs),
             agents=(ns.agent,),
@@ -77,6 +81,24 @@ def run_samples(ns: argparse.Namespace) -> list[list[Any]]:
         ).validate()
         samples.append(list(evaluate(cfg).records))
     return samples
+
+
+def finished(out: Path, ns: argparse.Namespace) -> list[Any] | None:
+    """The records of ``out`` when it holds an error-free episode of ``ns.agent`` for every
+    requested env and seed and also seeds beyond them: a run dir copied in as a sample (as
+    ``confirm.sh`` copies its react-t1 run) is read, since ``--resume`` refuses it as a
+    different plan; None otherwise."""
+    if not (out / "episodes.jsonl").is_file():
+        return None
+    from harness.store import RunStore
+
+    records = RunStore(out).load()
+    seeds = set(range(ns.seed, ns.seed + ns.episodes))
+    have = {(r.env_id, r.seed) for r in records if r.agent == ns.agent and not r.error}
+    more = {s for _, s in have} - seeds
+    if not more or not all((e, s) in have for e in ns.envs for s in seeds):
+        return None  # the same plan (or unfinished): --resume continues it as usual
+    return [r for r in records if r.seed in seeds]
 
 
 def headroom(samples: list[list[Any]], agent: str, env_ids: Sequence[str]) -> list[dict[str, Any]]:
