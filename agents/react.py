@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +83,13 @@ class Usage:
         self.calls += 1
         return r
 
+    def merge(self, other: Usage) -> None:
+        """Add another record's counts (a request made beside this one's)."""
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.latency_s += other.latency_s
+        self.calls += other.calls
+
 
 @dataclass
 class _Episode:
@@ -103,6 +111,7 @@ class ReActAgent:
         choice: str = "auto",
         propose_mode: str = "auto",
         propose_temperature: float = 1.0,
+        samples: int = 0,
         fuzzy_threshold: float = 0.8,
         show_actions: bool | None = None,
         history_thoughts: bool = True,
@@ -127,6 +136,9 @@ class ReActAgent:
         self.history_tokens = None if history_tokens is None else int(history_tokens)
         self.choice, self.propose_mode = choice, propose_mode
         self.propose_temperature = float(propose_temperature)
+        if int(samples) < 0:
+            raise ValueError(f"react samples must be >= 0 (0: twice k), got {samples!r}")
+        self.samples = int(samples)
         self.fuzzy_threshold = float(fuzzy_threshold)
         self.show_actions, self.history_thoughts = show_actions, bool(history_thoughts)
         self.thought_chars, self.max_obs_chars = int(thought_chars), int(max_obs_chars)
@@ -255,12 +267,18 @@ class ReActAgent:
     # --- acting -----------------------------------------------------------------------------
     def act(self, step: Step) -> Decision:
         """One ReAct turn; the decision carries thought, tokens and how the action was chosen."""
+        decision = self.decide(step)
+        self._ep.thoughts.append(decision.thought or None)
+        return decision
+
+    def decide(self, step: Step) -> Decision:
+        """``act``'s decision without recording its thought in the episode: one policy turn
+        from any state (a tree search's rollout step), at the agent's temperature."""
         usage, t0 = Usage(), time.perf_counter()
         self._env_id = step.env_id
         mode = self._mode(step)
         llm = self.llm
         thought, action, raw, rule = self._decide(step, mode, self.temperature, usage)
-        self._ep.thoughts.append(thought or None)
         self.last_usage = usage
         meta: dict[str, Any] = {
             "mode": mode,
@@ -340,7 +358,8 @@ class ReActAgent:
 
         ``score``: the greedy thought, then all admissible actions scored, best first
         (``logprob`` = summed token log-probability of the action after ``Action:``).
-        ``sample``: ``2k`` replies sampled at ``propose_temperature``, parsed and mapped;
+        ``sample``: ``samples`` (default ``2k``) replies sampled at ``propose_temperature`` in
+        one request, parsed and mapped;
         ordered by how often each action came up, then by logprob (that of the action's
         tokens in the reply, when the policy returns token logprobs).
 
@@ -358,6 +377,7 @@ class ReActAgent:
             can_score = bool(step.admissible_actions) and self.llm.supports_scoring
             mode = "score" if can_score else "sample"
         greedy: Candidate | None = None
+        top_is_greedy = False  # act scores too: its choice is the top-scored action
         if mode == "score" and step.admissible_actions:
             msgs = self.messages(step)
             thought = self._thought(step, msgs, usage)
@@ -368,14 +388,33 @@ class ReActAgent:
                 Candidate(acts[i], scores[i], details={"source": "score", "thought": thought})
                 for i in order
             ]
-            if self._mode(step) == "score":  # act's own choice: same thought, same scores
-                greedy = ranked[0]
+            top_is_greedy = self._mode(step) == "score"  # same thought, same scores
+            greedy = None if top_is_greedy else self._greedy(step, usage)
         else:
-            ranked = self._propose_by_sampling(step, k, usage)
+            ranked, greedy = self._sample_and_greedy(step, k, usage)
         ranked = [dataclasses.replace(c, action=fill_template(c.action, step.task)) for c in ranked]
-        greedy = ranked[0] if greedy is not None else self._greedy(step, usage)
+        if top_is_greedy:
+            greedy = ranked[0]
         self.last_usage = usage
         return candidate_pool(ranked, step, k, greedy)
+
+    def _sample_and_greedy(
+        self, step: Step, k: int, usage: Usage
+    ) -> tuple[list[Candidate], Candidate | None]:
+        """The sampled candidates and the greedy one. On a policy with parallel slots
+        (``parallel`` > 1: ``local``) both requests go out at once, so that the server decodes
+        the ``n`` samples and the greedy reply in one batch over the same prompt."""
+        llm = self.llm  # resolved here, not raced for in the helper thread
+        if int(getattr(llm, "parallel", 1) or 1) <= 1:
+            ranked = self._propose_by_sampling(step, k, usage)
+            return ranked, self._greedy(step, usage)
+        side = Usage()
+        with ThreadPoolExecutor(1) as pool:
+            later = pool.submit(self._greedy, step, side)
+            ranked = self._propose_by_sampling(step, k, usage)
+            greedy = later.result()
+        usage.merge(side)
+        return ranked, greedy
 
     def _greedy(self, step: Step, usage: Usage) -> Candidate | None:
         """The action ``act`` takes at temperature 0, as a candidate (None: no action)."""
@@ -385,14 +424,15 @@ class ReActAgent:
         return Candidate(action, details={"source": "greedy", "thought": thought})
 
     def _propose_by_sampling(self, step: Step, k: int, usage: Usage) -> list[Candidate]:
-        """Every distinct action (after ``normalize``) of ``2k`` sampled replies, ranked."""
+        """Every distinct action (after ``normalize``) of ``samples`` (default ``2k``) sampled
+        replies (one request), ranked."""
         llm = self.llm
         prefill = "Thought:" if llm.supports_prefill else ""
         gram = self.grammar(step) if llm.supports_grammar else None
         res = usage.add(
             llm.generate(
                 self.messages(step, prefill),
-                n=2 * k,
+                n=self.samples or 2 * k,
                 temperature=self.propose_temperature,
                 max_tokens=self.max_tokens,
                 stop=["\nObservation", "\nTask:"],

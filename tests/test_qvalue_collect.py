@@ -11,6 +11,7 @@ from scoring.q.pairs import read_pairs
 from scoring.q.trees import load_trees
 
 ARGS = ["--env", "harness/KeyChest-v0", "--iterations", "20", "--k", "4", "--depth", "12"]
+ARGS += ["--proposer", "admissible"]  # no LLM: the default proposer is the local policy
 
 
 def test_collect_resume_and_pairs(tmp_path: Path) -> None:
@@ -37,7 +38,7 @@ def test_collect_refuses_other_splits_and_changed_settings(tmp_path: Path, capsy
     assert main([*ARGS, "--tasks", "1", "--out", str(out), "--split", "test"]) == 2
     assert "train split only" in capsys.readouterr().err
     assert main([*ARGS, "--tasks", "1", "--out", str(out)]) == 0
-    assert main([*ARGS[:-1], "13", "--tasks", "1", "--out", str(out), "--resume"]) == 2
+    assert main([*ARGS, "--depth", "13", "--tasks", "1", "--out", str(out), "--resume"]) == 2
     assert "other settings" in capsys.readouterr().err
     assert main(["--env", "harness/Nope-v0", "--out", str(out)]) == 2
 

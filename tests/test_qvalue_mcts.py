@@ -106,14 +106,16 @@ def test_expert_rollouts_follow_the_expert_with_chance_mix() -> None:
         "end": {},
     }
 
-    def first_rollout(mix: float) -> float:
+    def first_rollout(mix: float, gamma: float = 1.0) -> float:
         env = _ExpertChainEnv(table)
         obs, info = env.reset(seed=0)
-        cfg = MCTSConfig(iterations=1, k=1, depth=5, rollout="expert", mix=mix)
+        cfg = MCTSConfig(iterations=1, k=1, depth=5, rollout="expert", mix=mix, gamma=gamma)
         return MCTS(env, AdmissibleProposer(), cfg, np.random.default_rng(3)).search(obs, info).q
 
     assert first_rollout(1.0) == 1.0  # the expert's move from mid
     assert first_rollout(0.0) == 0.0  # random admissible: seed 3 draws a losing y
+    # the default discount: the reward two steps below the root is worth 0.95 ** 2 there
+    assert first_rollout(1.0, MCTSConfig().gamma) == pytest.approx(0.95**2)
 
 
 def test_bad_settings_are_rejected() -> None:
