@@ -4,10 +4,12 @@ The defaults are Zhai et al.'s recipe, searched by the policy that will be guide
 proposer on ``local?adapter=auto`` (each family's SFT adapter, the base model where a family
 has none), 30 iterations, 5 candidates per expansion, depth 15, rollouts by that policy and
 a discount gamma = 0.95. The fast path is the default too: the k candidates of an expansion
-come from one sampled request of k replies (with the greedy reply beside it on the server's
-parallel slots: ``--expand sample``), a rollout step is one policy call (``--rollout-step
-decide``) and nodes are restored from env snapshots (``--restore snapshot``); ``--expand
-score --rollout-step propose --restore replay`` is the path before.
+come from one sampled request of k replies sharing one prompt evaluation on the server's
+parallel slots, then the greedy reply from the cached prompt (``--expand sample``), a
+rollout step is one policy call (``--rollout-step decide``) and nodes are restored from env
+snapshots (``--restore snapshot``); ``--expand score --rollout-step propose --restore
+replay`` is the path before. ``--workers N`` searches N tasks at once, each worker process
+with its own llama.cpp server (``--backend ray`` spreads them over a cluster).
 
 A run dir holds ``collect.json`` (settings, env fingerprint, git commit), ``trees/<task>.jsonl``
 (one record per visited node: task id, history as ``[[observation, action], ...]``,
@@ -60,7 +62,7 @@ TRAIN = "train"
 SEARCH_KEYS = ("env_id", "env_options", "proposer", "policy", "mcts", "seed", "proposer_options")
 # MCTS settings a run written before they existed did with its search
 LEGACY_MCTS = {"rollout_step": "propose", "restore": "snapshot"}
-DEFAULT_POLICY = "local?adapter=auto&parallel=6"  # slots: k = 5 samples + the greedy reply
+DEFAULT_POLICY = "local?adapter=auto&parallel=5"  # one slot per sampled reply (k = 5)
 EXPANDS = ("sample", "score", "agent")
 
 
