@@ -88,6 +88,9 @@ class _Episode:
     task: str = ""
     seed: int = 0
     thoughts: list[str | None] = field(default_factory=list)
+    # greedy turns by everything their prompt is made of: a tree search asks for the same
+    # state's greedy turn again (a node's greedy candidate was its rollout's first step)
+    greedy: dict[tuple[Any, ...], tuple[str, str, str, str]] = field(default_factory=dict)
 
 
 class ReActAgent:
@@ -104,6 +107,7 @@ class ReActAgent:
         propose_mode: str = "auto",
         propose_temperature: float = 1.0,
         samples: int = 0,
+        reuse_greedy: bool = True,
         fuzzy_threshold: float = 0.8,
         show_actions: bool | None = None,
         history_thoughts: bool = True,
@@ -131,6 +135,7 @@ class ReActAgent:
         if int(samples) < 0:
             raise ValueError(f"react samples must be >= 0 (0: twice k), got {samples!r}")
         self.samples = int(samples)
+        self.reuse_greedy = bool(reuse_greedy)
         self.fuzzy_threshold = float(fuzzy_threshold)
         self.show_actions, self.history_thoughts = show_actions, bool(history_thoughts)
         self.thought_chars, self.max_obs_chars = int(thought_chars), int(max_obs_chars)
@@ -286,7 +291,20 @@ class ReActAgent:
     def _decide(
         self, step: Step, mode: str, temperature: float, usage: Usage
     ) -> tuple[str, str, str, str]:
-        """Thought, action (templates filled), raw reply and mapping rule of one turn."""
+        """Thought, action (templates filled), raw reply and mapping rule of one turn; a
+        greedy turn (temperature 0) is asked for once per episode and state (unless
+        ``reuse_greedy`` is off)."""
+        if temperature != 0.0 or not self.reuse_greedy:
+            return self._decide_now(step, mode, temperature, usage)
+        key: tuple[Any, ...] = (mode, step.env_id, step.task, step.history, step.observation)
+        key += (tuple(step.admissible_actions), tuple(self._ep.thoughts))
+        if key not in self._ep.greedy:
+            self._ep.greedy[key] = self._decide_now(step, mode, temperature, usage)
+        return self._ep.greedy[key]
+
+    def _decide_now(
+        self, step: Step, mode: str, temperature: float, usage: Usage
+    ) -> tuple[str, str, str, str]:
         llm = self.llm
         prefill = "Thought:" if llm.supports_prefill else ""
         if mode == "score" and step.admissible_actions:

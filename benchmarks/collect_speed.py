@@ -4,11 +4,14 @@ Both paths search the same KeyChest train tasks with the same MCTS settings (ReA
 on the real ``local`` SmolLM2 policy, policy rollouts, ``--iterations``, ``--k``, ``--depth``):
 
 - ``old``: each expansion scores every admissible action after a thought (one request per
-  action) plus a greedy call; each rollout step is a whole ``propose``; nodes are restored by
-  reset + replay; one worker; the policy's default 4 slots (what ``qvalue.collect`` did);
+  action) plus a greedy call; each rollout step is a whole ``propose``; every greedy turn is
+  asked for anew; nodes are restored by reset + replay; one worker; the policy's default 4
+  slots (what ``qvalue.collect`` did);
 - ``new-1``: the fast path with one worker: one sampled request of k replies per expansion
   (one prompt evaluation shared by k slots) and the greedy reply from the cached prompt, one
-  ``decide`` call per rollout step, env snapshots;
+  ``decide`` call per rollout step, a state's greedy turn asked for once per task (a node's
+  greedy candidate was its rollout's first step; the greedy child's rollout repeats its
+  parent's), env snapshots;
 - ``new``: the fast path with ``--workers`` worker processes (each its own llama.cpp).
 
 Prints tasks/hour and policy-free figures (nodes, env steps) side by side; the last line is
@@ -39,7 +42,7 @@ def path_flags(name: str, k: int, workers: int) -> list[str]:
     if name == "old":
         return [
             *("--expand", "score", "--rollout-step", "propose", "--restore", "replay"),
-            *("--policy", "local", "--workers", "1"),
+            *("--proposer-opt", "reuse_greedy=false", "--policy", "local", "--workers", "1"),
         ]
     n = 1 if name == "new-1" else workers
     return ["--policy", f"local?parallel={k}", "--workers", str(n)]

@@ -173,6 +173,26 @@ def test_decide_is_act_without_recording_the_thought() -> None:
     assert "first idea" not in user_text(llm.calls[1])  # a rollout step left no trace
 
 
+def test_a_states_greedy_turn_is_asked_for_once_per_episode() -> None:
+    llm = FakeLLM(["Thought: a\nAction: go north", "Thought: b\nAction: look"])
+    a = agent(llm, propose_mode="sample", samples=2)
+    first = a.decide(step(0))
+    assert a.decide(step(0)).action == first.action == "go north" and len(llm.calls) == 1
+    a.propose(step(0), 2)  # the samples; the greedy candidate is the turn above
+    assert len(llm.calls) == 2 and llm.calls[1]["n"] == 2
+    a.decide(step(1, (Turn("obs0", "go north"),)))  # another state: asked for
+    assert len(llm.calls) == 3
+    a.reset(INFO["task"], 1)
+    a.decide(step(0))  # a new episode asks again
+    assert len(llm.calls) == 4
+    hot = agent(FakeLLM(["Thought: a\nAction: go north"]), temperature=0.7)
+    hot.decide(step(0)), hot.decide(step(0))
+    assert len(hot.llm.calls) == 2  # type: ignore[attr-defined]  # sampled turns are not kept
+    off = agent(FakeLLM(["Thought: a\nAction: go north"]), reuse_greedy=False)
+    off.decide(step(0)), off.decide(step(0))
+    assert len(off.llm.calls) == 2  # type: ignore[attr-defined]
+
+
 def test_history_thoughts_option() -> None:
     llm = FakeLLM(["Thought: first idea\nAction: go north", "Thought: b\nAction: look"])
     a = agent(llm)
