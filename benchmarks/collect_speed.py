@@ -14,9 +14,12 @@ on the real ``local`` SmolLM2 policy, policy rollouts, ``--iterations``, ``--k``
   parent's), env snapshots;
 - ``new``: the fast path with ``--workers`` worker processes (each its own llama.cpp).
 
-Prints tasks/hour and policy-free figures (nodes, env steps) side by side; the last line is
+Prints tasks/hour, CPU seconds (this process with llama.cpp's threads, plus the worker
+processes) and policy-free figures (nodes, env steps) side by side; the last line is
 ``ratio=<new tasks/hour / old tasks/hour>``. Timings on a shared machine vary: read the
-ratio of one run, not the absolute figures. Under 5 minutes on 2 cores with the defaults.
+ratio of one run, not the absolute figures; where other jobs hold the cores, more workers
+add CPU time but no speed (``cpu_ratio`` compares CPU seconds per task, which they do not
+change). Under 5 minutes on 2 cores with the defaults.
 
     python benchmarks/collect_speed.py [--tasks 4] [--iterations 4] [--k 3] [--depth 6]
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import resource
 import sys
 import tempfile
 import time
@@ -48,6 +52,13 @@ def path_flags(name: str, k: int, workers: int) -> list[str]:
     return ["--policy", f"local?parallel={k}", "--workers", str(n)]
 
 
+def cpu_s() -> float:
+    """CPU seconds of this process (llama.cpp's threads included) and its reaped children
+    (worker processes)."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
+
+
 def run_path(name: str, ns: argparse.Namespace, root: Path) -> dict[str, Any]:
     """Collect the tasks along one path; its wall time and totals."""
     argv = ["--env", "harness/KeyChest-v0", "--tasks", str(ns.tasks), "--seed", str(ns.seed)]
@@ -55,9 +66,9 @@ def run_path(name: str, ns: argparse.Namespace, root: Path) -> dict[str, Any]:
     argv += ["--proposer", "react", "--rollout", "policy", "--out", str(root / name)]
     cli = parse_args([*argv, *path_flags(name, ns.k, ns.workers)])
     settings = settings_from_args(cli)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_s()
     res = collect(settings, cli.out, cli.workers)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, cpu_s() - c0
     close_policies()  # the next path starts its own server
     failed = [r for r in res if "error" in r]
     if failed:
@@ -67,6 +78,7 @@ def run_path(name: str, ns: argparse.Namespace, root: Path) -> dict[str, Any]:
         "workers": cli.workers,
         "wall_s": wall,
         "tasks_per_hour": len(res) * 3600 / wall,
+        "cpu_s": cpu,
         "nodes": sum(r["nodes"] for r in res),
         "env_steps": sum(r["env_steps"] for r in res),
     }
@@ -92,8 +104,8 @@ def main() -> int:
             rows.append(row)
             print(
                 f"{row['path']:>6}: {row['workers']} worker(s), {ns.tasks} tasks in "
-                f"{row['wall_s']:6.1f}s = {row['tasks_per_hour']:7.1f} tasks/hour "
-                f"({row['nodes']} nodes, {row['env_steps']} env steps)",
+                f"{row['wall_s']:6.1f}s = {row['tasks_per_hour']:7.1f} tasks/hour, "
+                f"{row['cpu_s']:6.1f} CPU s ({row['nodes']} nodes, {row['env_steps']} env steps)",
                 flush=True,
             )
     print(
@@ -103,6 +115,7 @@ def main() -> int:
     old, new = rows[0]["tasks_per_hour"], rows[-1]["tasks_per_hour"]
     if len(rows) == 3:
         print(f"ratio_one_worker={rows[1]['tasks_per_hour'] / old:.2f}")
+    print(f"cpu_ratio={rows[0]['cpu_s'] / max(rows[-1]['cpu_s'], 1e-9):.2f}")
     print(f"ratio={new / old:.2f}")
     return 0
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from agents.llm.spec import parse_spec
 from qvalue.collect import main, parse_args, settings_from_args
+from qvalue.train import collection_gamma
 from scoring.q.pairs import main as pairs_main
 from scoring.q.pairs import read_pairs
 from scoring.q.trees import load_trees
@@ -85,5 +86,8 @@ def test_gamma_is_recorded_and_runs_from_before_the_new_settings_resume(tmp_path
     assert main([*again, "--rollout-step", "propose", "--restore", "replay"]) == 0
     assert pairs_main([str(out), "--out", str(tmp_path / "p.jsonl")]) == 0
     _, meta = read_pairs(tmp_path / "p.jsonl")
-    assert meta["sources"][0]["mcts"]["gamma"] == 0.9  # what a model card's policy shows
+    assert meta["sources"][0]["mcts"]["gamma"] == 0.9  # a model card lists the sources
+    assert collection_gamma(meta["sources"]) == 0.9  # and states gamma on its own line
+    assert collection_gamma([*meta["sources"], {"mcts": {"gamma": 1.0}}]) == [0.9, 1.0]
+    assert collection_gamma([{"proposer": "admissible"}]) is None  # pairs from older runs
     assert meta["settings"]["rule"] == "best-path+margin"
