@@ -28,6 +28,11 @@ pool of ``agents.pool``: de-duplicated after ``normalize``, without last step's 
 left the observation unchanged (unless nothing else is left), and always with the policy's
 greedy action (what ``act`` takes at temperature 0). The cost of the last ``act``/``propose``
 call is in ``last_usage``.
+
+``decide(step)`` is ``act`` without recording the thought in the episode: a tree search's
+rollout step from any state. A greedy turn (temperature 0) is asked for once per episode and
+state (``reuse_greedy``): in a search, a node's greedy candidate is its rollout's first step,
+and the greedy child's rollout repeats its parent's.
 """
 
 from __future__ import annotations
