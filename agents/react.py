@@ -28,6 +28,11 @@ pool of ``agents.pool``: de-duplicated after ``normalize``, without last step's 
 left the observation unchanged (unless nothing else is left), and always with the policy's
 greedy action (what ``act`` takes at temperature 0). The cost of the last ``act``/``propose``
 call is in ``last_usage``.
+
+``decide(step)`` is ``act`` without recording the thought in the episode: a tree search's
+rollout step from any state. A greedy turn (temperature 0) is asked for once per episode and
+state (``reuse_greedy``): in a search, a node's greedy candidate is its rollout's first step,
+and the greedy child's rollout repeats its parent's.
 """
 
 from __future__ import annotations
@@ -88,6 +93,9 @@ class _Episode:
     task: str = ""
     seed: int = 0
     thoughts: list[str | None] = field(default_factory=list)
+    # greedy turns by everything their prompt is made of: a tree search asks for the same
+    # state's greedy turn again (a node's greedy candidate was its rollout's first step)
+    greedy: dict[tuple[Any, ...], tuple[str, str, str, str]] = field(default_factory=dict)
 
 
 class ReActAgent:
@@ -103,6 +111,8 @@ class ReActAgent:
         choice: str = "auto",
         propose_mode: str = "auto",
         propose_temperature: float = 1.0,
+        samples: int = 0,
+        reuse_greedy: bool = True,
         fuzzy_threshold: float = 0.8,
         show_actions: bool | None = None,
         history_thoughts: bool = True,
@@ -127,6 +137,10 @@ class ReActAgent:
         self.history_tokens = None if history_tokens is None else int(history_tokens)
         self.choice, self.propose_mode = choice, propose_mode
         self.propose_temperature = float(propose_temperature)
+        if int(samples) < 0:
+            raise ValueError(f"react samples must be >= 0 (0: twice k), got {samples!r}")
+        self.samples = int(samples)
+        self.reuse_greedy = bool(reuse_greedy)
         self.fuzzy_threshold = float(fuzzy_threshold)
         self.show_actions, self.history_thoughts = show_actions, bool(history_thoughts)
         self.thought_chars, self.max_obs_chars = int(thought_chars), int(max_obs_chars)
@@ -255,12 +269,18 @@ class ReActAgent:
     # --- acting -----------------------------------------------------------------------------
     def act(self, step: Step) -> Decision:
         """One ReAct turn; the decision carries thought, tokens and how the action was chosen."""
+        decision = self.decide(step)
+        self._ep.thoughts.append(decision.thought or None)
+        return decision
+
+    def decide(self, step: Step) -> Decision:
+        """``act``'s decision without recording its thought in the episode: one policy turn
+        from any state (a tree search's rollout step), at the agent's temperature."""
         usage, t0 = Usage(), time.perf_counter()
         self._env_id = step.env_id
         mode = self._mode(step)
         llm = self.llm
         thought, action, raw, rule = self._decide(step, mode, self.temperature, usage)
-        self._ep.thoughts.append(thought or None)
         self.last_usage = usage
         meta: dict[str, Any] = {
             "mode": mode,
@@ -276,7 +296,20 @@ class ReActAgent:
     def _decide(
         self, step: Step, mode: str, temperature: float, usage: Usage
     ) -> tuple[str, str, str, str]:
-        """Thought, action (templates filled), raw reply and mapping rule of one turn."""
+        """Thought, action (templates filled), raw reply and mapping rule of one turn; a
+        greedy turn (temperature 0) is asked for once per episode and state (unless
+        ``reuse_greedy`` is off)."""
+        if temperature != 0.0 or not self.reuse_greedy:
+            return self._decide_now(step, mode, temperature, usage)
+        key: tuple[Any, ...] = (mode, step.env_id, step.task, step.history, step.observation)
+        key += (tuple(step.admissible_actions), tuple(self._ep.thoughts))
+        if key not in self._ep.greedy:
+            self._ep.greedy[key] = self._decide_now(step, mode, temperature, usage)
+        return self._ep.greedy[key]
+
+    def _decide_now(
+        self, step: Step, mode: str, temperature: float, usage: Usage
+    ) -> tuple[str, str, str, str]:
         llm = self.llm
         prefill = "Thought:" if llm.supports_prefill else ""
         if mode == "score" and step.admissible_actions:
@@ -340,7 +373,8 @@ class ReActAgent:
 
         ``score``: the greedy thought, then all admissible actions scored, best first
         (``logprob`` = summed token log-probability of the action after ``Action:``).
-        ``sample``: ``2k`` replies sampled at ``propose_temperature``, parsed and mapped;
+        ``sample``: ``samples`` (default ``2k``) replies sampled at ``propose_temperature`` in
+        one request, parsed and mapped;
         ordered by how often each action came up, then by logprob (that of the action's
         tokens in the reply, when the policy returns token logprobs).
 
@@ -358,6 +392,7 @@ class ReActAgent:
             can_score = bool(step.admissible_actions) and self.llm.supports_scoring
             mode = "score" if can_score else "sample"
         greedy: Candidate | None = None
+        top_is_greedy = False  # act scores too: its choice is the top-scored action
         if mode == "score" and step.admissible_actions:
             msgs = self.messages(step)
             thought = self._thought(step, msgs, usage)
@@ -368,12 +403,17 @@ class ReActAgent:
                 Candidate(acts[i], scores[i], details={"source": "score", "thought": thought})
                 for i in order
             ]
-            if self._mode(step) == "score":  # act's own choice: same thought, same scores
-                greedy = ranked[0]
+            top_is_greedy = self._mode(step) == "score"  # same thought, same scores
+            greedy = None if top_is_greedy else self._greedy(step, usage)
         else:
+            # the greedy reply right after the samples: the server finds the same prompt
+            # cached in the slot that just ran it (beside them, another slot would evaluate
+            # the whole prompt again: measured ~2.5 s for 320 tokens on a busy 2-core CPU)
             ranked = self._propose_by_sampling(step, k, usage)
+            greedy = self._greedy(step, usage)
         ranked = [dataclasses.replace(c, action=fill_template(c.action, step.task)) for c in ranked]
-        greedy = ranked[0] if greedy is not None else self._greedy(step, usage)
+        if top_is_greedy:
+            greedy = ranked[0]
         self.last_usage = usage
         return candidate_pool(ranked, step, k, greedy)
 
@@ -385,14 +425,15 @@ class ReActAgent:
         return Candidate(action, details={"source": "greedy", "thought": thought})
 
     def _propose_by_sampling(self, step: Step, k: int, usage: Usage) -> list[Candidate]:
-        """Every distinct action (after ``normalize``) of ``2k`` sampled replies, ranked."""
+        """Every distinct action (after ``normalize``) of ``samples`` (default ``2k``) sampled
+        replies (one request), ranked."""
         llm = self.llm
         prefill = "Thought:" if llm.supports_prefill else ""
         gram = self.grammar(step) if llm.supports_grammar else None
         res = usage.add(
             llm.generate(
                 self.messages(step, prefill),
-                n=2 * k,
+                n=self.samples or 2 * k,
                 temperature=self.propose_temperature,
                 max_tokens=self.max_tokens,
                 stop=["\nObservation", "\nTask:"],

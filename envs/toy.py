@@ -8,7 +8,7 @@ and needs nothing beyond numpy. It is a toy, not a benchmark.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from envs.base import (
     TASK,
     TASK_ID,
     WON,
+    EnvSnapshot,
     TextEnv,
     fingerprint,
     task_index,
@@ -66,6 +67,20 @@ class _State:
     coin: bool = False
 
 
+@dataclass(frozen=True)
+class _Saved:
+    """A KeyChest episode state (the player state is copied again on restore)."""
+
+    layout: Layout
+    player: _State
+    task_id: str
+    split: str
+    score: float
+    won: bool
+    obs: str
+    invalid: bool
+
+
 class KeyChestEnv(TextEnv):
     """The KeyChest toy env: reward 1 when the coin is taken."""
 
@@ -76,6 +91,7 @@ class KeyChestEnv(TextEnv):
         self.n_rooms = n_rooms
         self._layout = make_layout(0, n_rooms)
         self._s = _State(at=(0, 0))
+        self._invalid = False  # whether the last action was invalid (kept by snapshots)
 
     def env_fingerprint(self) -> str:
         """Generator identity and size."""
@@ -87,10 +103,16 @@ class KeyChestEnv(TextEnv):
         index = task_index(seed, TASKS_PER_SPLIT, self.np_random, options)
         self._layout = make_layout(SPLIT_OFFSETS[split] + index, self.n_rooms)
         self._s = _State(at=self._layout.start)
+        self._invalid = False
         info = {TASK: TASK_TEXT, TASK_ID: f"{split}-{index}", MAX_SCORE: 1.0}
         return f"{TASK_TEXT}\n{self._describe()}", self._info(info)
 
     def _step_text(self, action: str) -> tuple[str, float, bool, dict[str, Any]]:
+        obs, reward, done, info = self._play(action)
+        self._invalid = bool(info.get("invalid_action", False))
+        return obs, reward, done, info
+
+    def _play(self, action: str) -> tuple[str, float, bool, dict[str, Any]]:
         cmd = " ".join(action.lower().split())
         if cmd in ("look", "l"):
             return self._describe(), 0.0, False, self._info({})
@@ -170,6 +192,38 @@ class KeyChestEnv(TextEnv):
         while node != src:
             node, move = prev[node]
         return f"go {move}"
+
+    # --- state restore ----------------------------------------------------------------------
+    def snapshot(self) -> EnvSnapshot:
+        """The episode state itself (layout, player state, score): restore costs no replay."""
+        state = _Saved(
+            self._layout,
+            replace(self._s),
+            self._task_id,
+            self._split,
+            self._score,
+            self._won,
+            self._last_obs,
+            self._invalid,
+        )
+        return replace(super().snapshot(), engine=state)
+
+    def restore(self, snap: EnvSnapshot) -> tuple[str, dict[str, Any]]:
+        """Return to ``snap`` directly from its state (replay for snapshots without one)."""
+        st = snap.engine
+        if not isinstance(st, _Saved):
+            return super().restore(snap)
+        self._reset_seed, self._reset_options = snap.seed, dict(snap.options)
+        self._reset_rng_state = snap.rng_state
+        self._want_expert = bool(snap.options.get("expert", False))
+        self._actions = list(snap.actions)
+        self._layout, self._s = st.layout, replace(st.player)
+        self._task, self._task_id, self._split = TASK_TEXT, st.task_id, st.split
+        self._score, self._won, self._last_obs = st.score, st.won, st.obs
+        self._max_score = 1.0
+        self._invalid = st.invalid
+        info = self._info({TASK: TASK_TEXT, TASK_ID: st.task_id, MAX_SCORE: 1.0})
+        return st.obs, self._complete(info, invalid=st.invalid)
 
     def _describe(self) -> str:
         s, lay = self._s, self._layout

@@ -1,17 +1,21 @@
 """``python -m qvalue.bundle``: rebuild a bundled Q model (``scoring/q/artifacts/``) from nothing.
 
 One command per model, fixed recipes. ``--family F --kind encoder|lm-dpo`` builds
-``<F>-<kind>``: MCTS on the family's TRAIN split whose children are the ``local`` ReAct policy's
-own candidates (``--proposer react``) plus two admissible actions it did not propose, rollouts
-mixing the env's expert with random admissible actions (a 135M policy alone almost never
-reaches a reward), step-level pairs held out by task, then the MiniLM cross-encoder
-(``encoder``) or a LoRA adapter trained by step-level DPO on the policy's own SmolLM2
-(``lm-dpo``). Both kinds of a family share one collection and one pair file. With no
-``--family`` it rebuilds ``keychest-minilm`` (admissible proposer, random rollouts), the
-``admissible-q`` row's model. Work files go to ``--work`` (default
-``results/cache/bundle-<family>``, legacy ``results/cache/keychest-bundle``); the artifact
-dir gets the model files, ``card.json`` (with the recipe) and ``pairs.meta.json``. Rerunning
-resumes the collection.
+``<F>-<kind>``: MCTS on the family's TRAIN split searched by the policy that will be guided
+(recipe ``v2``, the default: Zhai et al.'s settings, the ``local?adapter=auto`` ReAct policy,
+i.e. the family's SFT adapter (the base model where it has none), proposing 5 sampled
+candidates per expansion, 30 iterations, depth 15, rollouts by that same policy, discount
+gamma 0.95; pairs = best vs worst child along the best path plus the margin rule), step-level
+pairs held out by task, then the MiniLM cross-encoder (``encoder``) or a LoRA adapter trained
+by step-level DPO on the policy's own SmolLM2 (``lm-dpo``). ``--recipe v1`` is the recipe
+before: the policy's 3 candidates plus two admissible actions, rollouts mixing the env's
+privileged expert with random actions, no discount, pairs at every node. Both kinds of a
+family share one collection and one pair file; ``--tasks N`` searches N train tasks instead of
+the recipe's count. With no ``--family`` it rebuilds ``keychest-minilm`` (admissible proposer,
+random rollouts), the ``admissible-q`` row's model. Work files go to ``--work`` (default
+``results/cache/bundle-<family>`` for v1, ``results/cache/bundle-<family>-v2``, legacy
+``results/cache/keychest-bundle``); the artifact dir gets the model files, ``card.json``
+(with the recipe, gamma included) and ``pairs.meta.json``. Rerunning resumes the collection.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import logging
 import shutil
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.api import log_to_stderr
@@ -32,11 +36,21 @@ _log = logging.getLogger("qharness")
 LEGACY = "keychest-minilm"
 KINDS = ("encoder", "lm-dpo")
 PAIRS = ["--margin", "0.1", "--min-visits", "2", "--heldout", "0.2", "--seed", "0"]
-# the policy's own candidates (3) + 2 admissible ones; half the rollout steps the expert's
+RECIPES = ("v2", "v1")
+# v2 (Zhai et al.): the policy to be guided proposes 5 samples per node and plays the rollouts
 REACT_COLLECT = [
+    *("--proposer", "react", "--policy", "local?adapter=auto&parallel=5", "--expand", "sample"),
+    *("--k", "5", "--iterations", "30", "--depth", "15", "--rollout", "policy"),
+    *("--rollout-step", "decide", "--gamma", "0.95"),
+]
+PAIRS_V2 = [*PAIRS, "--rule", "best-path+margin"]
+# v1: the policy's own candidates (3) + 2 admissible ones; half the rollout steps the expert's
+REACT_COLLECT_V1 = [
     *("--proposer", "react", "--policy", "local", "--proposer-opt", "admissible=2", "--k", "3"),
     *("--rollout", "expert", "--mix", "0.5", "--depth", "15", "--iterations", "16"),
+    *("--expand", "agent", "--rollout-step", "propose", "--gamma", "1.0"),
 ]
+PAIRS_V1 = [*PAIRS, "--rule", "all-nodes"]
 ENCODER = [
     *("--kind", "encoder", "--epochs", "3", "--batch-size", "16", "--lr", "3e-4"),
     *("--head-lr", "3e-3", "--max-length", "128", "--max-turns", "2"),
@@ -57,8 +71,18 @@ class Recipe:
     envs: tuple[str, ...]
     tasks: int
     collect: tuple[str, ...] = tuple(REACT_COLLECT)
-    pairs: tuple[str, ...] = tuple(PAIRS)
+    pairs: tuple[str, ...] = tuple(PAIRS_V2)
     lm_dpo: tuple[str, ...] = ()  # flags appended to LM_DPO (argparse: the last one wins)
+
+    def version(self, name: str, tasks: int = 0) -> Recipe:
+        """This recipe under collection recipe ``name`` (v2: as is; v1: the one before),
+        searching ``tasks`` train tasks per env when given."""
+        if name not in RECIPES:
+            raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {name!r}")
+        out = self
+        if name == "v1":
+            out = replace(out, collect=tuple(REACT_COLLECT_V1), pairs=tuple(PAIRS_V1))
+        return replace(out, tasks=tasks) if tasks > 0 else out
 
 
 TEXTWORLD = tuple(
@@ -78,8 +102,14 @@ assert tuple(FAMILIES) == BUNDLE_FAMILIES, "scoring.models.BUNDLE_FAMILIES lists
 LEGACY_RECIPE = Recipe(
     ("harness/KeyChest-v0",),
     60,
-    ("--iterations", "400", "--k", "8", "--depth", "25"),
-    ("--margin", "0.1", "--min-visits", "5", "--heldout", "0.2", "--seed", "0"),
+    (
+        *("--iterations", "400", "--k", "8", "--depth", "25", "--proposer", "admissible"),
+        *("--policy", "", "--rollout", "random", "--gamma", "1.0", "--rollout-step", "propose"),
+    ),  # the collection defaults of its time, spelled out
+    (
+        *("--margin", "0.1", "--min-visits", "5", "--heldout", "0.2", "--seed", "0"),
+        *("--rule", "all-nodes"),
+    ),
 )
 LEGACY_TRAIN = [
     *("--kind", "encoder", "--epochs", "2", "--batch-size", "16", "--lr", "3e-4"),
@@ -108,21 +138,38 @@ def collect_all(recipe: Recipe, work: Path, workers: int) -> int:
     return 0
 
 
-def recipe_card(recipe: Recipe, train_args: Sequence[str]) -> dict[str, object]:
-    """How the model was built, for its card: the command and every step's flags."""
+def recipe_card(
+    recipe: Recipe, train_args: Sequence[str], family: str = "", version: str = "v2"
+) -> dict[str, object]:
+    """How the model was built, for its card: the command, every step's flags and the
+    discount gamma of the collection's returns."""
     kind = train_args[train_args.index("--kind") + 1]
-    family = next((f for f, r in FAMILIES.items() if r == recipe), "")
     command = "python -m qvalue.bundle" + (f" --family {family} --kind {kind}" if family else "")
+    if family and version != RECIPES[0]:
+        command += f" --recipe {version}"
+    if family and recipe.tasks != FAMILIES[family].tasks:
+        command += f" --tasks {recipe.tasks}"
+    flags = list(recipe.collect)
+    gamma = flags[flags.index("--gamma") + 1] if "--gamma" in flags else "1.0"
     return {
         "command": command,
         "envs": list(recipe.envs),
         "collect": ["--tasks", str(recipe.tasks), *recipe.collect],
+        "gamma": float(gamma),
         "pairs": list(recipe.pairs),
         "train": list(train_args),
     }
 
 
-def build(recipe: Recipe, train_args: Sequence[str], work: Path, dest: Path, workers: int) -> int:
+def build(
+    recipe: Recipe,
+    train_args: Sequence[str],
+    work: Path,
+    dest: Path,
+    workers: int,
+    family: str = "",
+    version: str = "v2",
+) -> int:
     """Collect, pair, train; copy the model into ``dest``."""
     from qvalue import train
     from scoring.q import pairs
@@ -149,7 +196,7 @@ def build(recipe: Recipe, train_args: Sequence[str], work: Path, dest: Path, wor
     shutil.copy2(pairs.meta_path(pair_file), dest / "pairs.meta.json")
     card = read_card(dest)
     card.pop("format", None), card.pop("format_version", None)
-    write_card(dest, {**card, "recipe": recipe_card(recipe, train_args)})
+    write_card(dest, {**card, "recipe": recipe_card(recipe, train_args, family, version)})
     _log.info("[bundle] wrote %s", dest)
     return 0
 
@@ -195,6 +242,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--work", default="", metavar="DIR", help="default results/cache/bundle-F")
     p.add_argument("--dest", default="", metavar="DIR", help="default scoring/q/artifacts/<name>")
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--recipe", choices=RECIPES, default=RECIPES[0],
+                   help="collection recipe: v2 (Zhai et al., policy rollouts) or v1")  # fmt: skip
+    p.add_argument("--tasks", type=int, default=0, help="train tasks per env (0: the recipe's)")
     p.add_argument("--list", action="store_true", help="print the bundled models' cards")
     ns = p.parse_args(argv)
     if ns.list:
@@ -204,20 +254,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if ns.family:
         name = artifact_name(ns.family, ns.kind)
-        recipe = FAMILIES[ns.family]
+        recipe = FAMILIES[ns.family].version(ns.recipe, ns.tasks)
         train_args = ENCODER if ns.kind == "encoder" else [*LM_DPO, *recipe.lm_dpo]
-        work = Path(ns.work or f"results/cache/bundle-{ns.family}")
+        suffix = "" if ns.recipe == "v1" else f"-{ns.recipe}"
+        work = Path(ns.work or f"results/cache/bundle-{ns.family}{suffix}")
     else:
         if ns.kind != "encoder":
             p.error(f"{LEGACY} is an encoder; name a --family for an lm-dpo model")
-        name, recipe, train_args = LEGACY, LEGACY_RECIPE, LEGACY_TRAIN
+        name, recipe, train_args = LEGACY, LEGACY_RECIPE.version("v2", ns.tasks), LEGACY_TRAIN
         work = Path(ns.work or "results/cache/keychest-bundle")
     dest = Path(ns.dest) if ns.dest else ARTIFACTS / name
     bad = bad_paths(ns.workers, work, dest)
     if bad:
         print(f"error: {bad}", file=sys.stderr)
         return 2
-    return build(recipe, train_args, work, dest, ns.workers)
+    return build(recipe, train_args, work, dest, ns.workers, ns.family, ns.recipe)
 
 
 if __name__ == "__main__":

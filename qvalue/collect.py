@@ -1,5 +1,16 @@
 """``python -m qvalue.collect``: MCTS search trees over the train split of an env, as JSONL.
 
+The defaults are Zhai et al.'s recipe, searched by the policy that will be guided: the ReAct
+proposer on ``local?adapter=auto`` (each family's SFT adapter, the base model where a family
+has none), 30 iterations, 5 candidates per expansion, depth 15, rollouts by that policy and
+a discount gamma = 0.95. The fast path is the default too: the k candidates of an expansion
+come from one sampled request of k replies sharing one prompt evaluation on the server's
+parallel slots, then the greedy reply from the cached prompt (``--expand sample``), a
+rollout step is one policy call (``--rollout-step decide``) and nodes are restored from env
+snapshots (``--restore snapshot``); ``--expand score --rollout-step propose --restore
+replay`` is the path before. ``--workers N`` searches N tasks at once, each worker process
+with its own llama.cpp server (``--backend ray`` spreads them over a cluster).
+
 A run dir holds ``collect.json`` (settings, env fingerprint, git commit), ``trees/<task>.jsonl``
 (one record per visited node: task id, history as ``[[observation, action], ...]``,
 observation, candidate actions, visits, Q, children) and ``tasks.jsonl`` (one line per finished
@@ -27,7 +38,14 @@ from harness.backends import BackendError, describe, make_backend
 from harness.config import key_values
 from harness.errors import one_line
 from harness.store import RunDirError, RunLock, storage_errors
-from scoring.q.mcts import MCTS, ROLLOUTS, MCTSConfig, tree_records
+from scoring.q.mcts import (
+    MCTS,
+    RESTORES,
+    ROLLOUT_STEPS,
+    ROLLOUTS,
+    MCTSConfig,
+    tree_records,
+)
 from scoring.q.trees import (
     SETTINGS_FILE,
     TASKS_FILE,
@@ -41,7 +59,11 @@ _log = logging.getLogger("qharness")
 
 TRAIN = "train"
 # Settings that must match when a run is resumed.
-SEARCH_KEYS = ("env_id", "env_options", "proposer", "policy", "mcts", "seed")
+SEARCH_KEYS = ("env_id", "env_options", "proposer", "policy", "mcts", "seed", "proposer_options")
+# MCTS settings a run written before they existed did with its search
+LEGACY_MCTS = {"rollout_step": "propose", "restore": "snapshot"}
+DEFAULT_POLICY = "local?adapter=auto&parallel=5"  # one slot per sampled reply (k = 5)
+EXPANDS = ("sample", "score", "agent")
 
 
 @dataclass(frozen=True)
@@ -51,8 +73,8 @@ class CollectSettings:
     env_id: str
     tasks: int
     mcts: MCTSConfig
-    proposer: str = "admissible"
-    policy: str = ""
+    proposer: str = "react"
+    policy: str = DEFAULT_POLICY
     seed: int = 0
     env_options: dict[str, Any] = field(default_factory=dict)
     proposer_options: dict[str, Any] = field(default_factory=dict)
@@ -154,8 +176,8 @@ def prepare(
             raise CollectError(
                 f"{str(out)!r} already holds a collection: pass --resume or choose another --out"
             )
-        old = _stored_settings(settings_path)
-        new = json.loads(json.dumps(settings.to_dict()))
+        old = _comparable(_stored_settings(settings_path))
+        new = _comparable(json.loads(json.dumps(settings.to_dict())))
         diff = [k for k in SEARCH_KEYS if old.get(k) != new.get(k)]
         if diff:
             raise CollectError(
@@ -169,6 +191,16 @@ def prepare(
     info["env_fingerprint"] = env_fingerprint or check_settings(settings)
     atomic_write(settings_path, json.dumps(info, indent=2, sort_keys=True))
     return done_seeds(out)
+
+
+def _comparable(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings as resume compares them: MCTS keys newer than the run filled with what it did,
+    and the restore mode left out (snapshot and replay reach the same states)."""
+    out = {**settings, "proposer_options": settings.get("proposer_options", {})}
+    if isinstance(out.get("mcts"), dict):
+        out["mcts"] = {**LEGACY_MCTS, **out["mcts"]}
+        out["mcts"].pop("restore", None)
+    return out
 
 
 def _stored_settings(path: Path) -> dict[str, Any]:
@@ -288,15 +320,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--env", required=True, metavar="ID", help="env id (train split is used)")
     p.add_argument("--tasks", type=int, default=10, help="tasks: reset seeds seed..seed+N-1")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--iterations", type=int, default=50, help="MCTS iterations per task")
-    p.add_argument("--k", type=int, default=4, help="children proposed per node")
-    p.add_argument("--depth", type=int, default=20, help="max steps from the task start")
+    p.add_argument("--iterations", type=int, default=30, help="MCTS iterations per task")
+    p.add_argument("--k", type=int, default=5, help="children proposed per node")
+    p.add_argument("--depth", type=int, default=15, help="max steps from the task start")
     p.add_argument("--c-uct", type=float, default=1.0, dest="c_uct")
-    p.add_argument("--rollout", choices=ROLLOUTS, default="random")
+    p.add_argument("--rollout", choices=ROLLOUTS, default="policy",
+                   help="who plays a rollout: the proposer's policy (default), random "
+                   "admissible actions, a mix of both, or the env's privileged expert")  # fmt: skip
     p.add_argument("--mix", type=float, default=0.5, help="policy-step chance in mix rollouts")
-    p.add_argument("--gamma", type=float, default=1.0, help="discount of the return")
-    p.add_argument("--proposer", default="admissible", help="'admissible' or an agent name")
-    p.add_argument("--policy", default="", help="policy spec for LLM proposers (e.g. local)")
+    p.add_argument("--gamma", type=float, default=0.95,
+                   help="discount of the return (< 1: a detour costs value)")  # fmt: skip
+    p.add_argument("--rollout-step", choices=ROLLOUT_STEPS, default="decide",
+                   help="policy rollout step: one decide() call, or a propose()")  # fmt: skip
+    p.add_argument("--restore", choices=RESTORES, default="snapshot",
+                   help="return to a node by the env's snapshot, or by reset + replay")  # fmt: skip
+    p.add_argument("--expand", choices=EXPANDS, default="sample",
+                   help="an agent proposer's candidates: k replies sampled in one request "
+                   "(sample), every admissible action scored (score), or as the agent's "
+                   "options say (agent)")  # fmt: skip
+    p.add_argument("--proposer", default="react", help="'admissible' or an agent name")
+    p.add_argument("--policy", default=DEFAULT_POLICY, help="policy spec for LLM proposers")
     p.add_argument("--proposer-opt", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--env-opt", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--split", default=TRAIN, help="must be train (collection never sees test)")
@@ -321,7 +364,17 @@ def settings_from_args(ns: argparse.Namespace) -> CollectSettings:
     if ns.env not in gym.registry:
         raise CollectError(f"unknown env {ns.env!r} (python -m harness.run --list shows all)")
     try:
-        mcts = MCTSConfig(ns.iterations, ns.k, ns.depth, ns.c_uct, ns.rollout, ns.mix, ns.gamma)
+        mcts = MCTSConfig(
+            ns.iterations,
+            ns.k,
+            ns.depth,
+            ns.c_uct,
+            ns.rollout,
+            ns.mix,
+            ns.gamma,
+            ns.rollout_step,
+            ns.restore,
+        )
         mcts.validate()
     except ValueError as exc:
         raise CollectError(str(exc)) from None
@@ -333,8 +386,22 @@ def settings_from_args(ns: argparse.Namespace) -> CollectSettings:
         ns.policy,
         ns.seed,
         key_values(ns.env_opt, "--env-opt"),
-        key_values(ns.proposer_opt, "--proposer-opt"),
+        expand_options(ns.proposer, ns.expand, ns.k, key_values(ns.proposer_opt, "--proposer-opt")),
     )
+
+
+def expand_options(proposer: str, expand: str, k: int, opts: dict[str, Any]) -> dict[str, Any]:
+    """The proposer options with ``--expand``'s: ``sample`` sets ``propose_mode=sample`` and
+    ``samples=k`` (one request of k replies per node), ``score`` sets ``propose_mode=score``,
+    where the agent takes them; options given with ``--proposer-opt`` win."""
+    if proposer == "admissible" or expand == "agent":
+        return opts
+    from agents.registry import AGENTS, accepts
+
+    if proposer not in AGENTS.names() or not accepts(proposer, "propose_mode"):
+        return opts
+    out = {"propose_mode": expand, **({"samples": k} if expand == "sample" else {})}
+    return {**out, **opts}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -30,6 +30,7 @@ from qvalue.collect import CollectError, collect, settings_from_args
 from qvalue.collect import parse_args as collect_args
 from scoring.models import KINDS
 from scoring.q.mcts import ROLLOUTS
+from scoring.q.pairs import RULES
 
 # bad input of any stage: one line on stderr, exit code 2
 ERRORS: tuple[type[Exception], ...] = (
@@ -49,11 +50,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--resume", action="store_true", help="reuse finished stages in --out")
     g = p.add_argument_group("collection (train split)")
     g.add_argument("--tasks", type=int, default=20)
-    g.add_argument("--iterations", type=int, default=100)
+    g.add_argument("--iterations", type=int, default=30)
     g.add_argument("--k", type=int, default=5, help="children per node, and eval candidates")
-    g.add_argument("--depth", type=int, default=20)
+    g.add_argument("--depth", type=int, default=15)
     g.add_argument("--c-uct", type=float, default=1.0)
-    g.add_argument("--rollout", default="random", choices=ROLLOUTS)
+    g.add_argument("--rollout", default="policy", choices=ROLLOUTS)
+    g.add_argument("--gamma", type=float, default=0.95, help="discount of the MCTS returns")
     g.add_argument("--proposer", default="admissible", help="'admissible' or an agent (react)")
     g.add_argument("--policy", default="", help="policy spec for LLM proposers (e.g. local)")
     g.add_argument(
@@ -66,6 +68,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     g.add_argument("--margin", type=float, default=0.1)
     g.add_argument("--min-visits", type=int, default=2)
     g.add_argument("--heldout", type=float, default=0.2)
+    g.add_argument("--rule", default=RULES[0], choices=RULES, help="pair rule (qvalue.pairs)")
+    g.add_argument("--train-tasks", type=int, default=0, help="first N train tasks (0: all)")
     g.add_argument("--kind", default="encoder", choices=KINDS)
     g.add_argument("--train-arg", action="append", default=[], metavar="--FLAG=VALUE",
                    help="extra qvalue.train flag, e.g. --train-arg=--epochs=2")  # fmt: skip
@@ -96,6 +100,7 @@ def stage_collect(ns: argparse.Namespace, out: Path) -> list[Path]:
             *("--env", env_id, "--tasks", str(ns.tasks), "--iterations", str(ns.iterations)),
             *("--k", str(ns.k), "--depth", str(ns.depth), "--c-uct", str(ns.c_uct)),
             *("--rollout", ns.rollout, "--proposer", ns.proposer, "--policy", ns.policy),
+            *("--gamma", str(ns.gamma)),
             *("--workers", str(ns.workers), "--out", str(d)),
         ]
         settings = settings_from_args(collect_args(argv))
@@ -112,6 +117,7 @@ def stage_pairs(ns: argparse.Namespace, dirs: list[Path], out: Path) -> dict[str
     path = out / "pairs.jsonl"
     argv = [*map(str, dirs), "--out", str(path), "--margin", str(ns.margin)]
     argv += ["--min-visits", str(ns.min_visits), "--heldout", str(ns.heldout)]
+    argv += ["--rule", ns.rule, "--train-tasks", str(ns.train_tasks)]
     if pairs_main(argv) != 0:
         raise CollectError("building pairs failed")
     return dict(json.loads(meta_path(path).read_text()))

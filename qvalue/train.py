@@ -189,6 +189,7 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
             },
             "envs": sorted({p.env_id for p in pairs}),
             "policy": meta.get("sources", []),
+            "gamma": collection_gamma(meta.get("sources", [])),
             "hyperparameters": hyper,
             "heldout_accuracy": overall_accuracy(by_task, heldout),
             "heldout_accuracy_by_task": {t: a for t, (a, _) in by_task.items()},
@@ -204,6 +205,15 @@ def train_model(ns: argparse.Namespace) -> dict[str, Any]:
         },
     )
     return card
+
+
+def collection_gamma(sources: list[Any]) -> float | list[float] | None:
+    """The discount of the collections' MCTS returns (one value, or one per differing run;
+    None for pairs from runs that did not record it)."""
+    found = sorted(
+        {float(s["mcts"]["gamma"]) for s in sources if isinstance(s, dict) and "mcts" in s}
+    )
+    return found[0] if len(found) == 1 else (found or None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -55,6 +55,8 @@ class MixedProposer:
         self.admissible = AdmissibleProposer(seed=seed)
         # the policy acting alone, when it can (a reranker's fallback when no candidate came)
         self.act: Callable[[Step], Any] | None = getattr(policy, "act", None)
+        # one policy turn from any state, unrecorded (a tree search's rollout step)
+        self.decide: Callable[[Step], Any] | None = getattr(policy, "decide", None)
 
     def reset(self, task: str, seed: int) -> None:
         """Reset both parts."""

@@ -126,6 +126,7 @@ def test_collect_on_ray_matches_local(local_ray: None, tmp_path: Path) -> None:
     from scoring.q.trees import load_trees
 
     args = ["--env", "harness/KeyChest-v0", "--iterations", "15", "--k", "3", "--depth", "8"]
+    args += ["--proposer", "admissible"]  # no LLM in the workers
     trees = {}
     for backend in ("local", "ray"):
         out = tmp_path / backend

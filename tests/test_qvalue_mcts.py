@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 
+from agents.base import Candidate, Decision
+from envs.toy import KeyChestEnv
 from scoring.proposers import AdmissibleProposer
 from scoring.q.mcts import MCTS, MCTSConfig, Node, backup, select_action, tree_records, uct
-from tests.fakes_qvalue import FakeChainEnv
+from tests.fakes_qvalue import CHAIN, FakeChainEnv
 
 
 def _search(iterations: int, depth: int = 5, gamma: float = 1.0, c: float = 1.0) -> Node:
@@ -106,14 +109,16 @@ def test_expert_rollouts_follow_the_expert_with_chance_mix() -> None:
         "end": {},
     }
 
-    def first_rollout(mix: float) -> float:
+    def first_rollout(mix: float, gamma: float = 1.0) -> float:
         env = _ExpertChainEnv(table)
         obs, info = env.reset(seed=0)
-        cfg = MCTSConfig(iterations=1, k=1, depth=5, rollout="expert", mix=mix)
+        cfg = MCTSConfig(iterations=1, k=1, depth=5, rollout="expert", mix=mix, gamma=gamma)
         return MCTS(env, AdmissibleProposer(), cfg, np.random.default_rng(3)).search(obs, info).q
 
     assert first_rollout(1.0) == 1.0  # the expert's move from mid
     assert first_rollout(0.0) == 0.0  # random admissible: seed 3 draws a losing y
+    # the default discount: the reward two steps below the root is worth 0.95 ** 2 there
+    assert first_rollout(1.0, MCTSConfig().gamma) == pytest.approx(0.95**2)
 
 
 def test_bad_settings_are_rejected() -> None:
@@ -121,3 +126,86 @@ def test_bad_settings_are_rejected() -> None:
         MCTSConfig(rollout="greedy").validate()
     with pytest.raises(ValueError, match="iterations"):
         MCTSConfig(iterations=0).validate()
+
+
+def test_defaults_are_the_papers_recipe_with_a_discount() -> None:
+    cfg = MCTSConfig()
+    assert (cfg.iterations, cfg.k, cfg.depth, cfg.rollout) == (30, 5, 15, "policy")
+    assert 0.0 < cfg.gamma < 1.0
+    assert (cfg.rollout_step, cfg.restore) == ("decide", "snapshot")
+    with pytest.raises(ValueError, match="restore"):
+        MCTSConfig(restore="copy").validate()
+    with pytest.raises(ValueError, match="rollout_step"):
+        MCTSConfig(rollout_step="act").validate()
+
+
+class _CountingPolicy:
+    """Fake policy proposer: the admissible actions in order; counts propose/decide calls."""
+
+    def __init__(self) -> None:
+        self.proposes: list[int] = []
+        self.decides = 0
+
+    def propose(self, step: Any, k: int) -> list[Candidate]:
+        self.proposes.append(k)
+        return [Candidate(a) for a in step.admissible_actions[:k]]
+
+    def decide(self, step: Any) -> Decision:
+        self.decides += 1
+        return Decision(step.admissible_actions[-1])  # "deeper" at the start: a detour
+
+
+def _policy_search(step_kind: str) -> tuple[_CountingPolicy, Node]:
+    env = FakeChainEnv()
+    obs, info = env.reset(seed=0)
+    policy = _CountingPolicy()
+    cfg = MCTSConfig(iterations=1, k=1, depth=5, rollout="policy", rollout_step=step_kind)
+    search = MCTS(env, policy, cfg, np.random.default_rng(0))
+    return policy, search.search(obs, info)
+
+
+def test_policy_rollout_steps_are_one_decide_call_each() -> None:
+    # k=1 proposes "win" only, a terminal child: nothing to roll out
+    policy, root = _policy_search("decide")
+    assert policy.proposes == [1] and policy.decides == 0 and root.children["win"].q == 1.0
+    env = FakeChainEnv({"start": {"go": ("mid", 0.0, False)}, "mid": CHAIN["mid"], "end": {}})
+    obs, info = env.reset(seed=0)
+    for kind, decides, proposes in (("decide", 1, [1]), ("propose", 0, [1, 1])):
+        policy = _CountingPolicy()
+        cfg = MCTSConfig(iterations=1, k=1, depth=5, rollout_step=kind)
+        root = MCTS(env, policy, cfg, np.random.default_rng(0)).search(obs, info)
+        # the rollout from "mid" plays "half" (0.5, discounted once on the way to the root)
+        assert root.children["go"].q == pytest.approx(0.95 * 0.5)
+        assert (policy.decides, policy.proposes) == (decides, proposes)
+        env.reset(seed=0)
+
+
+class _StepCountingKeyChest(KeyChestEnv):
+    """KeyChest counting every engine step (search and replay alike)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps = 0
+
+    def _step_text(self, action: str) -> tuple[str, float, bool, dict[str, Any]]:
+        self.steps += 1
+        return super()._step_text(action)
+
+
+def test_snapshot_and_replay_restores_build_the_same_tree_with_fewer_steps() -> None:
+    trees, steps, roots = [], [], []
+    for restore in ("snapshot", "replay"):
+        env = _StepCountingKeyChest()
+        obs, info = env.reset(seed=3, options={"split": "train"})
+        cfg = MCTSConfig(iterations=40, k=3, depth=10, rollout="random", restore=restore)
+        search = MCTS(env, AdmissibleProposer(), cfg, np.random.default_rng(0))
+        root = search.search(obs, info)
+        trees.append(tree_records(root, {}))
+        steps.append((env.steps, search.env_steps))
+        roots.append(root)
+    assert trees[0] == trees[1]
+    (snap_engine, snap_search), (replay_engine, replay_search) = steps
+    assert snap_engine == snap_search == replay_search  # a snapshot restore steps nothing
+    # a replayed restore steps once per action from the task start to the parent
+    replayed = sum(n.depth - 1 for n in roots[1].walk() if n.parent is not None)
+    assert replayed > 0 and replay_engine == replay_search + replayed

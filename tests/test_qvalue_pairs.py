@@ -13,12 +13,15 @@ from hypothesis import strategies as st
 from scoring.q.pairs import (
     HELDOUT,
     TRAIN,
+    Pair,
+    best_path,
     build_pairs,
     dedupe,
     meta_path,
     node_pairs,
     read_pairs,
     split_by_task,
+    tree_pairs,
     write_pairs,
 )
 
@@ -95,3 +98,51 @@ def test_files_roundtrip_with_hash(tmp_path: Path) -> None:
         fh.write(json.dumps(pairs[0].to_dict()) + "\n")
     with pytest.raises(ValueError, match="meta hash"):
         read_pairs(tmp_path / "p.jsonl")
+
+
+def tree_node(
+    node_id: int, parent: int | None, kids: dict[str, tuple[int, float]]
+) -> dict[str, Any]:
+    """A tree record of task t0 (seed 5) with children ``action -> (node id, q)``."""
+    rec = node("t0", {a: q for a, (_, q) in kids.items()})
+    rec.update(node_id=node_id, parent_id=parent, seed=5, observation=f"obs {node_id}")
+    for child in rec["children"]:
+        child["node_id"] = kids[child["action"]][0]
+    return rec
+
+
+TREE = [
+    tree_node(0, None, {"a": (1, 0.9), "b": (2, 0.5), "c": (3, 0.45)}),
+    tree_node(1, 0, {"x": (4, 0.8), "y": (5, 0.1)}),  # under the best child: on the best path
+    tree_node(2, 0, {"u": (6, 0.6), "v": (7, 0.55)}),  # off the path, gap below the margin
+    tree_node(4, 1, {"p": (8, 0.7), "q": (9, 0.69)}),  # on the path, tiny gap
+]
+
+
+def test_pair_rules_best_path_margin_and_all_nodes() -> None:
+    assert best_path(TREE) == {("env", "t0", 5, i) for i in (0, 1, 4)}
+
+    def got(rule: str) -> set[tuple[str, str]]:
+        return {(p.chosen, p.rejected) for p in tree_pairs(TREE, 0.1, 1, rule)}
+
+    assert got("best-path") == {("a", "c"), ("x", "y"), ("p", "q")}
+    assert got("best-path+margin") == {("a", "c"), ("a", "b"), ("x", "y"), ("p", "q")}
+    assert got("all-nodes") == got("best-path+margin") | {("u", "v")}
+    assert {p.seed for p in tree_pairs(TREE)} == {5}
+    with pytest.raises(ValueError, match="pair rule"):
+        tree_pairs(TREE, rule="everything")
+
+
+def test_train_tasks_cut_the_training_pairs_and_keep_the_held_out_set() -> None:
+    nodes = [{**node(f"t{i}"), "seed": 100 + i} for i in range(10)]
+    full = build_pairs(nodes, margin=0.3, heldout=0.3, seed=1)
+    held = {p.task_id for p in full if p.split == HELDOUT}
+    for n in (2, 5):
+        part = build_pairs(nodes, margin=0.3, heldout=0.3, seed=1, train_tasks=n)
+        assert {p.task_id for p in part if p.split == HELDOUT} == held
+        train = sorted({(p.seed, p.task_id) for p in part if p.split == TRAIN})
+        everyone = sorted({(p.seed, p.task_id) for p in full if p.split == TRAIN})
+        assert train == everyone[:n]  # the first n train tasks by collection seed
+    assert build_pairs(nodes, margin=0.3, heldout=0.3, seed=1, train_tasks=0) == full
+    back = Pair.from_dict({k: v for k, v in full[0].to_dict().items() if k != "seed"})
+    assert back.seed == -1  # pair files written before seeds were recorded still load

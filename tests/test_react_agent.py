@@ -151,6 +151,48 @@ def test_propose_by_sampling_ranks_a_zero_logprob_first() -> None:
     assert [(c.action, c.logprob) for c in cands] == [("take key", 0.0), ("look", -1.0)]
 
 
+def test_samples_option_is_one_request_then_the_greedy_reply_on_the_same_prompt() -> None:
+    llm = FakeLLM(["Action: take key", "Action: look"], grammar=True, prefill=True)
+    cands = agent(llm, propose_mode="sample", samples=3).propose(step(), 5)
+    first, greedy = llm.calls  # the samples in one request, then the greedy reply
+    assert first["n"] == 3 and first["temperature"] == 1.0
+    assert greedy.get("n", 1) == 1 and greedy["temperature"] == 0.0
+    assert greedy["prompt"] == first["prompt"]  # the server finds it cached in the slot
+    assert [c.action for c in cands] == ["take key", "look"]
+    assert [c.details.get("greedy", False) for c in cands] == [False, True]
+    with pytest.raises(ValueError, match="samples"):
+        ReActAgent(samples=-1)
+
+
+def test_decide_is_act_without_recording_the_thought() -> None:
+    llm = FakeLLM(["Thought: first idea\nAction: go north", "Thought: b\nAction: look"])
+    a = agent(llm)
+    d = a.decide(step(0))
+    assert (d.action, d.thought) == ("go north", "first idea")
+    a.act(step(1, (Turn("obs0", "go north"),)))
+    assert "first idea" not in user_text(llm.calls[1])  # a rollout step left no trace
+
+
+def test_a_states_greedy_turn_is_asked_for_once_per_episode() -> None:
+    llm = FakeLLM(["Thought: a\nAction: go north", "Thought: b\nAction: look"])
+    a = agent(llm, propose_mode="sample", samples=2)
+    first = a.decide(step(0))
+    assert a.decide(step(0)).action == first.action == "go north" and len(llm.calls) == 1
+    a.propose(step(0), 2)  # the samples; the greedy candidate is the turn above
+    assert len(llm.calls) == 2 and llm.calls[1]["n"] == 2
+    a.decide(step(1, (Turn("obs0", "go north"),)))  # another state: asked for
+    assert len(llm.calls) == 3
+    a.reset(INFO["task"], 1)
+    a.decide(step(0))  # a new episode asks again
+    assert len(llm.calls) == 4
+    hot = agent(FakeLLM(["Thought: a\nAction: go north"]), temperature=0.7)
+    hot.decide(step(0)), hot.decide(step(0))
+    assert len(hot.llm.calls) == 2  # type: ignore[attr-defined]  # sampled turns are not kept
+    off = agent(FakeLLM(["Thought: a\nAction: go north"]), reuse_greedy=False)
+    off.decide(step(0)), off.decide(step(0))
+    assert len(off.llm.calls) == 2  # type: ignore[attr-defined]
+
+
 def test_history_thoughts_option() -> None:
     llm = FakeLLM(["Thought: first idea\nAction: go north", "Thought: b\nAction: look"])
     a = agent(llm)

@@ -5,6 +5,11 @@ down by UCT (untried candidates first, in proposer order), adds one child by res
 parent's state and stepping its action, rolls out from it to a terminal state or the depth
 limit, and backs up the return. ``Q(s, a)`` of a child is the mean discounted return from
 taking ``a`` in ``s`` (its entering reward included) over the simulations that passed it.
+
+The defaults are Zhai et al.'s recipe: 30 iterations, 5 candidates per expansion, depth 15,
+rollouts by the policy itself (one ``decide`` call per step where the proposer has one), and a
+discount ``gamma`` = 0.95 so that a detour costs value. Restores use the env's own snapshot
+(engine state where it has one); ``restore="replay"`` resets and replays the actions instead.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ import numpy as np
 
 from agents.base import Candidate, Step, Turn
 from agents.baselines import fill_template
-from envs.base import ADMISSIBLE_ACTIONS, TASK
+from envs.base import ADMISSIBLE_ACTIONS, TASK, TextEnv
 from scoring.base import Proposer
 
 ROLLOUTS = ("policy", "random", "mix", "expert")
+ROLLOUT_STEPS = ("decide", "propose")
+RESTORES = ("snapshot", "replay")
 
 
 @dataclass(frozen=True)
@@ -30,20 +37,31 @@ class MCTSConfig:
     """Search settings: ``depth`` bounds steps from the task start (tree and rollout together);
     ``mix`` is the chance of a policy step in ``mix`` rollouts, and of the env's expert step in
     ``expert`` rollouts (the rest are random admissible actions): a noisy reference policy for
-    sparse-reward envs where random and weak-policy rollouts almost never reach a reward."""
+    sparse-reward envs where random and weak-policy rollouts almost never reach a reward.
+    ``rollout_step``: how a policy rollout step is asked for: ``decide`` (the proposer's
+    ``decide(step)``, one policy call, where it has one) or ``propose`` (its first candidate of
+    ``propose(step, 1)``, a whole proposal per step: the slow path before ``decide``).
+    ``restore``: ``snapshot`` (the env's own) or ``replay`` (reset and replay the actions)."""
 
-    iterations: int = 50
-    k: int = 4
-    depth: int = 20
+    iterations: int = 30
+    k: int = 5
+    depth: int = 15
     c_uct: float = 1.0
-    rollout: str = "random"
+    rollout: str = "policy"
     mix: float = 0.5
-    gamma: float = 1.0
+    gamma: float = 0.95
+    rollout_step: str = "decide"
+    restore: str = "snapshot"
 
     def validate(self) -> MCTSConfig:
         """Check ranges; raise ValueError naming the setting."""
         if self.rollout not in ROLLOUTS:
             raise ValueError(f"rollout must be one of {', '.join(ROLLOUTS)}, got {self.rollout!r}")
+        for name, allowed in (("rollout_step", ROLLOUT_STEPS), ("restore", RESTORES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
+                )
         for name, ok in (
             ("iterations", self.iterations >= 1),
             ("k", self.k >= 1),
@@ -161,7 +179,10 @@ class MCTS:
         depth = parent.depth + 1 if parent else 0
         # only nodes that can be expanded are restored to: leaves keep no snapshot
         expandable = not terminal and depth < self.cfg.depth
-        snap = self.env.snapshot() if expandable else None
+        snap = None
+        if expandable:
+            replay = self.cfg.restore == "replay"
+            snap = TextEnv.snapshot(self.env) if replay else self.env.snapshot()
         node = Node(self.n_nodes, parent, action, obs, info, reward, terminal, depth, snap)
         self.n_nodes += 1
         return node
@@ -195,7 +216,10 @@ class MCTS:
         backup(node, ret, self.cfg.gamma)
 
     def _expand(self, node: Node, action: str) -> Node:
-        self.env.restore(node.snapshot)
+        if self.cfg.restore == "replay":
+            TextEnv.restore(self.env, node.snapshot)
+        else:
+            self.env.restore(node.snapshot)
         obs, reward, terminated, truncated, info = self.env.step(action)
         self.env_steps += 1
         child = self._node(node, action, obs, info, float(reward), bool(terminated or truncated))
@@ -237,6 +261,11 @@ class MCTS:
         acts = list(step.info.get(ADMISSIBLE_ACTIONS) or [])
         if mode == "random" and acts:
             return fill_template(str(acts[int(self.rng.integers(len(acts)))]), step.task)
+        decide = getattr(self.proposer, "decide", None)
+        if self.cfg.rollout_step == "decide" and callable(decide):
+            action = decide(step).action
+            if action:
+                return str(action)
         cands = self.proposer.propose(step, 1)
         return cands[0].action if cands else None
 

@@ -1,11 +1,17 @@
 """Step-level preference pairs from MCTS trees: ``python -m qvalue.pairs RUN_DIR... --out F``.
 
-Per tree node whose children were visited: the best vs the worst child by Q (when strictly
-better), plus every other (better, worse) pair whose Q gap is at least ``margin``. Pairs are
+Rules (``rule``): ``best-path+margin`` (default) is Zhai et al.'s pair, the best vs the worst
+child (by Q, when strictly better) at each node along the tree's best path (from the root,
+the child with the highest Q, then most visits), plus every (better, worse) pair at any node
+whose Q gap is at least ``margin``; ``best-path`` is the paper's pairs alone; ``all-nodes``
+(the rule before) takes best vs worst at every node plus the margin pairs. Pairs are
 deduplicated by (env, task, state, chosen, rejected), and held-out pairs are chosen by TASK,
-never by pair, so no held-out state shares a task with a training pair. The JSONL file has one
-pair per line (``split`` = train | heldout); ``<out>.meta.json`` holds counts, settings and the
-data hash (sha256 of the file's bytes).
+never by pair, so no held-out state shares a task with a training pair. Every pair carries its
+task id and collection seed; ``train_tasks=N`` keeps the training pairs of the first N train
+tasks of each env (lowest seeds) and every held-out pair, so that models trained on 50, 100,
+300, ... tasks share one held-out set (a learning curve). The JSONL file has one pair per line
+(``split`` = train | heldout); ``<out>.meta.json`` holds counts, settings and the data hash
+(sha256 of the file's bytes).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from scoring.base import State
 from scoring.text import state_from_record
 
 TRAIN, HELDOUT = "train", "heldout"
+RULES = ("best-path+margin", "best-path", "all-nodes")
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class Pair:
     visits_chosen: int
     visits_rejected: int
     split: str = TRAIN
+    seed: int = -1  # the collection's reset seed of the task (-1: not recorded)
 
     @property
     def state_key(self) -> str:
@@ -75,15 +83,18 @@ class Pair:
         return cls(**d)
 
 
-def node_pairs(node: dict[str, Any], margin: float = 0.1, min_visits: int = 1) -> list[Pair]:
-    """Pairs of one tree node: best vs worst child, plus others with Q gap >= ``margin``."""
+def node_pairs(
+    node: dict[str, Any], margin: float = 0.1, min_visits: int = 1, best_worst: bool = True
+) -> list[Pair]:
+    """Pairs of one tree node: best vs worst child (``best_worst``), plus every other pair
+    with Q gap >= ``margin``; the chosen child always has the strictly higher Q."""
     kids = [c for c in node.get("children", []) if c["visits"] >= min_visits]
     if len(kids) < 2:
         return []
     kids = sorted(kids, key=lambda c: (-c["q"], c["action"]))
     best, worst = kids[0], kids[-1]
     chosen: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    if best["q"] > worst["q"]:
+    if best["q"] > worst["q"] and (best_worst or best["q"] - worst["q"] >= margin):
         chosen.append((best, worst))
     for i, a in enumerate(kids):
         for b in kids[i + 1 :]:
@@ -103,9 +114,59 @@ def node_pairs(node: dict[str, Any], margin: float = 0.1, min_visits: int = 1) -
             float(b["q"]),
             int(a["visits"]),
             int(b["visits"]),
+            seed=int(node.get("seed", -1)),
         )
         for a, b in chosen
     ]
+
+
+def _tree_key(node: dict[str, Any]) -> tuple[str, str, int]:
+    return (str(node["env_id"]), str(node["task_id"]), int(node.get("seed", -1)))
+
+
+def best_path(nodes: Sequence[dict[str, Any]], min_visits: int = 1) -> set[tuple[Any, ...]]:
+    """Keys (env, task, seed, node id) of the nodes on each tree's best path: from the root,
+    the child with the highest Q (then most visits, then action) among those with at least
+    ``min_visits`` visits, while that child was recorded."""
+    by_id = {(*_tree_key(n), n.get("node_id")): n for n in nodes}
+    path: set[tuple[Any, ...]] = set()
+    for n in nodes:
+        if n.get("parent_id") is not None:
+            continue
+        node: dict[str, Any] | None = n
+        while node is not None:
+            key = (*_tree_key(node), node.get("node_id"))
+            if key in path:
+                break
+            path.add(key)
+            kids = [c for c in node.get("children", []) if c["visits"] >= min_visits]
+            if not kids:
+                break
+            top = min(kids, key=lambda c: (-c["q"], -c["visits"], c["action"]))
+            node = by_id.get((*_tree_key(node), top.get("node_id")))
+    return path
+
+
+def tree_pairs(
+    nodes: Sequence[dict[str, Any]],
+    margin: float = 0.1,
+    min_visits: int = 1,
+    rule: str = RULES[0],
+) -> list[Pair]:
+    """Pairs of all nodes of some trees under ``rule`` (see the module docstring)."""
+    if rule not in RULES:
+        raise ValueError(f"pair rule must be one of {', '.join(RULES)}, got {rule!r}")
+    if rule == "all-nodes":
+        return [p for node in nodes for p in node_pairs(node, margin, min_visits)]
+    on_path = best_path(nodes, min_visits)
+    out: list[Pair] = []
+    for node in nodes:
+        on = (*_tree_key(node), node.get("node_id")) in on_path
+        if rule == "best-path":
+            out += node_pairs(node, math.inf, min_visits) if on else []
+        else:
+            out += node_pairs(node, margin, min_visits, best_worst=on)
+    return out
 
 
 def dedupe(pairs: Iterable[Pair]) -> list[Pair]:
@@ -132,16 +193,34 @@ def split_by_task(pairs: Sequence[Pair], heldout: float = 0.2, seed: int = 0) ->
     return [replace(p, split=HELDOUT if (p.env_id, p.task_id) in held else TRAIN) for p in pairs]
 
 
+def first_tasks(pairs: Sequence[Pair], n: int) -> list[Pair]:
+    """Every held-out pair, and the training pairs of the first ``n`` train tasks of each env
+    (ordered by collection seed, then task id); ``n <= 0`` keeps all."""
+    if n <= 0:
+        return list(pairs)
+    tasks = sorted({(p.env_id, p.seed, p.task_id) for p in pairs if p.split == TRAIN})
+    kept: set[tuple[str, str]] = set()
+    per_env: dict[str, int] = {}
+    for env_id, _, task_id in tasks:
+        if per_env.get(env_id, 0) < n:
+            per_env[env_id] = per_env.get(env_id, 0) + 1
+            kept.add((env_id, task_id))
+    return [p for p in pairs if p.split == HELDOUT or (p.env_id, p.task_id) in kept]
+
+
 def build_pairs(
     nodes: Iterable[dict[str, Any]],
     margin: float = 0.1,
     min_visits: int = 1,
     heldout: float = 0.2,
     seed: int = 0,
+    rule: str = RULES[0],
+    train_tasks: int = 0,
 ) -> list[Pair]:
-    """Pairs of all nodes, deduplicated and split by task."""
-    raw = [p for node in nodes for p in node_pairs(node, margin, min_visits)]
-    return split_by_task(dedupe(raw), heldout, seed)
+    """Pairs of all nodes under ``rule``, deduplicated, split by task, and cut to the first
+    ``train_tasks`` train tasks of each env (0: all)."""
+    raw = tree_pairs(list(nodes), margin, min_visits, rule)
+    return first_tasks(split_by_task(dedupe(raw), heldout, seed), train_tasks)
 
 
 def write_pairs(path: str | Path, pairs: Sequence[Pair], meta: dict[str, Any]) -> dict[str, Any]:
@@ -158,6 +237,7 @@ def write_pairs(path: str | Path, pairs: Sequence[Pair], meta: dict[str, Any]) -
         "train_pairs": sum(x.split == TRAIN for x in pairs),
         "heldout_pairs": sum(x.split == HELDOUT for x in pairs),
         "tasks": len({(x.env_id, x.task_id) for x in pairs}),
+        "train_tasks": len({(x.env_id, x.task_id) for x in pairs if x.split == TRAIN}),
         "heldout_tasks": sorted({x.task_id for x in pairs if x.split == HELDOUT}),
         "env_ids": sorted({x.env_id for x in pairs}),
     }
@@ -226,18 +306,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--min-visits", type=int, default=1, help="children with fewer are ignored")
     p.add_argument("--heldout", type=float, default=0.2, help="fraction of TASKS held out")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rule", choices=RULES, default=RULES[0], help="which pairs (see above)")
+    p.add_argument(
+        "--train-tasks",
+        type=int,
+        default=0,
+        metavar="N",
+        help="keep the training pairs of the first N train tasks per env (0: all)",
+    )
     ns = p.parse_args(argv)
     nodes, sources = [], []
     try:
         for run in ns.runs:
             nodes.extend(load_trees(run))
             settings = json.loads((Path(run) / SETTINGS_FILE).read_text())["settings"]
-            sources.append({"run": str(run), **{k: settings[k] for k in ("proposer", "policy")}})
+            keys = ("env_id", "proposer", "policy", "proposer_options", "mcts")
+            sources.append({"run": str(run), **{k: settings[k] for k in keys if k in settings}})
     except (CollectError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    pairs = build_pairs(nodes, ns.margin, ns.min_visits, ns.heldout, ns.seed)
-    settings_meta = {"margin": ns.margin, "min_visits": ns.min_visits, "heldout": ns.heldout}
+    try:
+        pairs = build_pairs(
+            nodes, ns.margin, ns.min_visits, ns.heldout, ns.seed, ns.rule, ns.train_tasks
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        print(f"error: tree records cannot be paired ({exc!r}); recollect them", file=sys.stderr)
+        return 2
+    settings_meta = {
+        "margin": ns.margin,
+        "min_visits": ns.min_visits,
+        "heldout": ns.heldout,
+        "rule": ns.rule,
+        "train_tasks": ns.train_tasks,
+    }
     meta = write_pairs(
         ns.out, pairs, {"sources": sources, "settings": {**settings_meta, "seed": ns.seed}}
     )
