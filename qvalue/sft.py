@@ -257,6 +257,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: no adapter was saved in {ns.out}; train again", file=sys.stderr)
+        return 130
     h = card["heldout"]
     print(
         f"[sft] {card['name']} -> {ns.out}: {card['train_steps']} steps on "
