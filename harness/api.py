@@ -123,19 +123,12 @@ class RunPlan:
         users = [a for a in agents if accepts(a, "policy")]
         if not users:
             return ""
-        spec = str(agent_options(self.config, users[0]).get("policy") or "local")
-        if "adapter=" not in spec:
-            return f"; policy {spec}"
-        from agents.llm.adapters import adapter_label
-
-        try:
-            label = adapter_label(spec, env_id)
-        except Exception:  # a bad adapter is reported by preflight, one line
-            label = ""
-        return f"; policy {spec} ({label or 'no bundled adapter: base model'})"
+        return "; policy " + policy_label(
+            agent_options(self.config, users[0]).get("policy"), env_id
+        )
 
     def _capped(self, agents: list[str], episodes: int) -> str:
-        """`` (react, react-q: 3 episodes, max 10 steps)`` for suite agents with own limits."""
+        """`` (react, react-q: 3 episodes, max 8 steps)`` for suite agents with own limits."""
         caps: dict[tuple[int, int], list[str]] = {}
         for a in agents:
             n, steps = suite_limits(self.config, a, episodes)
@@ -231,6 +224,13 @@ def default_suite(cfg: RunConfig) -> tuple[RunConfig, dict[str, int]]:
             f"{', '.join(a)} only on {', '.join(e) if e else 'no env'}" for e, a in groups.items()
         )
         log.info("[suite] default suite, max_steps=%d; %s", steps, only)
+        used = sorted(
+            {e for es in agent_envs.values() for e in es} & set(cfg.envs), key=cfg.envs.index
+        )
+        log.info(
+            "[suite] LLM agents' policy: %s",
+            "; ".join(f"{e} {policy_label(cfg.policy, e)}" for e in used),
+        )
     if not cfg.agents:
         cfg = replace(cfg, agents=DEFAULT_AGENTS)
     counts = {e: cfg.episodes or counts.get(e) or _default_count(e) for e in cfg.envs}
@@ -265,6 +265,20 @@ def suite_limits(cfg: RunConfig, agent: str, episodes: int) -> tuple[int, int]:
         return episodes, 0
     n, steps = SUITE_AGENT_LIMITS[agent]
     return min(n, episodes), min(steps, cfg.max_steps)
+
+
+def policy_label(spec: Any, env_id: str) -> str:
+    """``<spec>``, with the adapter it runs on ``env_id`` for an ``adapter=`` spec."""
+    spec = str(spec or "local")
+    if "adapter=" not in spec:
+        return spec
+    from agents.llm.adapters import adapter_label
+
+    try:
+        label = adapter_label(spec, env_id)
+    except Exception:  # a bad adapter is reported by preflight, one line
+        label = ""
+    return f"{spec} ({label or 'no bundled adapter: base model'})"
 
 
 def planned_pairs(cfg: RunConfig) -> list[tuple[str, str]]:

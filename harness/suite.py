@@ -26,7 +26,7 @@ SUITE_AGENT_ENVS: dict[str, tuple[str, ...]] = {
 }
 # (episodes per env, max steps) of the LLM agents in the suite: react and react-q play the
 # same seeds, so the run ends with their paired difference per env.
-SUITE_AGENT_LIMITS: dict[str, tuple[int, int]] = {"react": (3, 10), "react-q": (3, 10)}
+SUITE_AGENT_LIMITS: dict[str, tuple[int, int]] = {"react": (3, 8), "react-q": (3, 8)}
 SUITE_MAX_STEPS = 20
 # The policy of the suite's LLM agents: each family's bundled SFT adapter, the base model where
 # a family has none (``--policy local`` runs the base model everywhere).
