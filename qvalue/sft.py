@@ -18,6 +18,7 @@ CPU by default (``--device cuda`` and bf16 where a GPU exists).
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -50,7 +51,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "at the lowest adapted layer, which cuts CPU training time",
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--heldout-samples", type=int, default=200)
+    p.add_argument("--heldout-samples", type=int, default=100)
+    p.add_argument(
+        "--eval-only",
+        action="store_true",
+        help="no training: measure the LoRA in OUT/peft on --heldout and update its card",
+    )
     p.add_argument("--device", default="auto", help="auto (cuda when present), cpu, cuda")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     p.add_argument(
@@ -90,12 +96,68 @@ def fits(rows: list[dict[str, Any]], tok: Any, max_length: int) -> list[dict[str
     return out
 
 
+def reply_loss(model: Any, inputs: dict[str, Any], num_items: Any = None) -> tuple[Any, int, int]:
+    """Mean next-token loss on the labelled (reply) tokens, with logits built only from the
+    position before the first reply token on; returns (loss, right, labelled).
+
+    On CPU the prompt is most of every sample (~600 of ~640 tokens) and its logits over the
+    49k vocabulary, with trl's entropy and accuracy metrics on them, cost more than the
+    transformer itself; the reply needs only the last few dozen. Same loss as the full
+    logits give (``tests/test_sft.py`` pins it)."""
+    import torch
+    import torch.nn.functional as F
+
+    labels = inputs["labels"]
+    labelled = labels != -100
+    if not bool(labelled.any()):
+        raise ValueError("a training batch has no reply tokens")
+    first = int(torch.where(labelled.any(0))[0][0])
+    keep = labels.shape[1] - first + 1  # logits at first-1 .. end; the last predicts nothing
+    out = model(
+        input_ids=inputs["input_ids"],
+        attention_mask=inputs.get("attention_mask"),
+        logits_to_keep=keep,
+        use_cache=False,
+    )
+    logits = out.logits[:, :-1].float()
+    target = labels[:, labels.shape[1] - keep + 1 :]
+    total = F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100, reduction="sum"
+    )
+    mask = target != -100
+    n = int(mask.sum())
+    right = int(((logits.argmax(-1) == target) & mask).sum())
+    denom = num_items if num_items is not None else n
+    return total / torch.as_tensor(denom).clamp(min=1), right, n
+
+
+def sft_trainer_class() -> Any:
+    """trl's ``SFTTrainer`` with :func:`reply_loss` as its loss (data handling, completion
+    masks, schedule and logging stay trl's)."""
+    from trl import SFTTrainer
+
+    class ReplySFTTrainer(SFTTrainer):
+        def compute_loss(
+            self,
+            model: Any,
+            inputs: dict[str, Any],
+            return_outputs: bool = False,
+            num_items_in_batch: Any = None,
+        ) -> Any:
+            loss, right, n = reply_loss(model, inputs, num_items_in_batch)
+            mode = "train" if model.training else "eval"
+            self._metrics[mode]["mean_token_accuracy"].append(right / max(n, 1))
+            return (loss, None) if return_outputs else loss
+
+    return ReplySFTTrainer
+
+
 def train(ns: argparse.Namespace) -> dict[str, Any]:
     """Train, evaluate, save adapter + card; return the card."""
     import torch
     from datasets import Dataset
     from peft import LoraConfig
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTConfig
 
     from agents.demos import file_hash
     from scoring.q.lm import load_base, pick_device
@@ -125,6 +187,10 @@ def train(ns: argparse.Namespace) -> dict[str, Any]:
         warmup_steps=max(1, int(0.03 * len(kept) / (ns.batch_size * ns.grad_accum))),
         max_length=ns.max_length,
         completion_only_loss=True,
+        # trl turns checkpointing on by default; with frozen embeddings it then makes the
+        # whole stack require grad, so the backward pass no longer stops at the lowest
+        # adapted layer, and it recomputes every forward: over twice the CPU time
+        gradient_checkpointing=False,
         bf16=bf16,
         use_cpu=device == "cpu",
         logging_steps=5,
@@ -144,7 +210,7 @@ def train(ns: argparse.Namespace) -> dict[str, Any]:
         target_modules=list(TARGETS),
         task_type="CAUSAL_LM",
     )
-    trainer = SFTTrainer(
+    trainer = sft_trainer_class()(
         model=model, args=args, train_dataset=data, processing_class=tok, peft_config=peft_config
     )
     t0 = time.perf_counter()
@@ -171,7 +237,7 @@ def train(ns: argparse.Namespace) -> dict[str, Any]:
         "epochs": ns.epochs,
         "recipe": {
             "command": "python -m qvalue.sft " + " ".join(sys.argv[1:]),
-            "trainer": "trl SFTTrainer, completion-only loss",
+            "trainer": "trl SFTTrainer, completion-only loss (reply-only logits)",
             "lora_r": ns.lora_r,
             "lora_alpha": 2 * ns.lora_r,
             "targets": list(TARGETS),
@@ -199,9 +265,20 @@ def train(ns: argparse.Namespace) -> dict[str, Any]:
     return card
 
 
+def reply_action(reply: str) -> str:
+    """The action line of a ``Thought: ...\nAction: ...`` reply ('' when it has none)."""
+    for line in reply.splitlines():
+        if line.strip().startswith("Action:"):
+            return line.strip()[len("Action:") :].strip()
+    return ""
+
+
 def evaluate(model: Any, tok: Any, ns: argparse.Namespace) -> dict[str, Any]:
-    """Token accuracy on reply tokens and exact action accuracy (greedy, teacher-forced) on
-    test-split demonstrator states."""
+    """Held-out figures on test-split demonstrator states: ``token_accuracy``, teacher-forced
+    next-token accuracy on the reply; ``action_exact``, the share of states where the model's
+    own greedy reply (thought and action both generated, as when it acts) names the
+    demonstrator's action. Teacher-forcing the thought would let the action be copied from it,
+    so the action figure is never teacher-forced."""
     import torch
 
     rows = fits(load_samples(ns.heldout, "test"), tok, ns.max_length)
@@ -222,16 +299,50 @@ def evaluate(model: Any, tok: Any, ns: argparse.Namespace) -> dict[str, Any]:
             gold = full[len(p_ids) :]
             right += sum(int(a == b) for a, b in zip(pred, gold, strict=True))
             total += len(gold)
-            act_at = reply.index("\nAction:")
-            a_start = len(tok(prompt + reply[:act_at])["input_ids"]) - len(p_ids)
-            exact += int(pred[a_start:] == gold[a_start:])
+            start = torch.tensor([p_ids], device=model.device)
+            out = model.generate(
+                input_ids=start,
+                attention_mask=torch.ones_like(start),
+                max_new_tokens=64,
+                do_sample=False,
+                pad_token_id=tok.eos_token_id,
+            )
+            own = tok.decode(out[0, len(p_ids) :], skip_special_tokens=True)
+            exact += int(reply_action(own) == reply_action(reply) != "")
     n = len(rows)
     return {
         "file": ns.heldout.name,
         "samples": n,
         "token_accuracy": round(right / total, 4) if total else None,
         "action_exact": round(exact / n, 4) if n else None,
+        "action_exact_means": "greedy reply generated by the model (thought not forced)",
     }
+
+
+def reevaluate(ns: argparse.Namespace) -> dict[str, Any]:
+    """``--eval-only``: held-out figures of the LoRA already in ``OUT/peft``, written into
+    ``OUT/bundle/card.json`` (and the bundled card with ``--bundle``)."""
+    import torch
+    from peft import PeftModel
+
+    from scoring.q.lm import load_base
+
+    if ns.threads:
+        torch.set_num_threads(ns.threads)
+    peft_dir = ns.out / "peft"
+    card_path = ns.out / "bundle" / "card.json"
+    if not (peft_dir / "adapter_config.json").is_file() or not card_path.is_file():
+        raise ValueError(f"{ns.out} holds no trained adapter (peft/ and bundle/card.json)")
+    model, tok = load_base("local", torch.float32)
+    heldout = evaluate(PeftModel.from_pretrained(model, str(peft_dir)), tok, ns)
+    card = json.loads(card_path.read_text())
+    card.update(heldout=heldout, heldout_token_accuracy=heldout.get("token_accuracy"))
+    from agents.llm.adapters import write_bundle
+
+    write_bundle(peft_dir, ns.out / "bundle", card=card)
+    if ns.bundle:
+        write_bundle(peft_dir, bundled_dir(ns.family), card=card)
+    return card
 
 
 def bundled_dir(family: str) -> Path:
@@ -253,7 +364,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     ns.out.mkdir(parents=True, exist_ok=True)
     try:
-        card = train(ns)
+        if ns.eval_only and ns.heldout is None:
+            raise ValueError("--eval-only needs --heldout (test-split demonstrations)")
+        card = reevaluate(ns) if ns.eval_only else train(ns)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -39,3 +39,52 @@ def test_sft_trains_a_lora_and_bundles_a_llamacpp_adapter(tmp_path):
     assert card["lora_r"] == 4 and card["adapter_bytes"] > 0 and card["demo_hash"]
     assert (out / "bundle" / "adapter.gguf").stat().st_size == card["adapter_bytes"]
     assert (out / "peft" / "adapter_config.json").is_file()
+
+
+@pytest.mark.model
+def test_reply_loss_matches_the_full_logits_loss_on_the_real_model():
+    """The reply-only logits give the loss the full logits give, for a batch whose replies
+    start at different positions (right padding, as trl's collator pads)."""
+    torch = pytest.importorskip("torch")
+    from qvalue.sft import reply_loss
+    from scoring.q.lm import load_base
+
+    model, tok = load_base("local", torch.float32)
+    texts = ["Task: open the chest.\nAction:", "Observation: a key.\nThought: take it\nAction:"]
+    replies = [" take key", " open chest with key now"]
+    rows = [tok(t + r)["input_ids"] for t, r in zip(texts, replies, strict=True)]
+    starts = [len(tok(t)["input_ids"]) for t in texts]
+    width = max(map(len, rows))
+    ids = torch.full((2, width), tok.eos_token_id)
+    mask = torch.zeros((2, width), dtype=torch.long)
+    labels = torch.full((2, width), -100)
+    for i, (row, start) in enumerate(zip(rows, starts, strict=True)):
+        ids[i, : len(row)] = torch.tensor(row)
+        mask[i, : len(row)] = 1
+        labels[i, start : len(row)] = torch.tensor(row[start:])
+    with torch.no_grad():
+        full = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        batch = {"input_ids": ids, "attention_mask": mask, "labels": labels}
+        lean, right, n = reply_loss(model, batch)
+    assert n == int((labels[:, 1:] != -100).sum()) and 0 <= right <= n
+    assert abs(float(lean) - float(full)) < 1e-4
+    with pytest.raises(ValueError, match="no reply tokens"):
+        reply_loss(model, {"input_ids": ids, "labels": torch.full_like(labels, -100)})
+
+
+def test_reply_action_reads_the_action_line_only():
+    from qvalue.sft import reply_action
+
+    assert reply_action("Thought: go to the fridge\nAction: open fridge 1") == "open fridge 1"
+    assert reply_action("Thought: Action: is not here") == ""
+    assert reply_action("Thought: x\n  Action:  take key  \nObservation: y") == "take key"
+
+
+def test_eval_only_without_heldout_or_adapter_is_one_line_exit_2(tmp_path, capsys):
+    demos = tmp_path / "d.jsonl"
+    demos.write_text("")
+    args = ["--family", "keychest", "--demos", str(demos), "--out", str(tmp_path / "o")]
+    assert main([*args, "--eval-only"]) == 2
+    assert "--heldout" in capsys.readouterr().err
+    assert main([*args, "--eval-only", "--heldout", str(demos)]) == 2
+    assert "no trained adapter" in capsys.readouterr().err
