@@ -14,6 +14,18 @@ agent fills, such as WebShop's ``search[<query>]``). One JSON line per episode, 
 order; a file is resumable (seeds already written are skipped) and deterministic by seed.
 
     python -m agents.demos --env harness/ALFWorldGen-v0 --tasks 1000 --out demos/alfworld.jsonl
+
+DAgger (``--learner SPEC``): the learner policy (a ``react`` agent on SPEC, e.g. a trained
+adapter) drives the episode and the demonstrator labels every state it reaches; with
+probability ``--beta`` (seeded) a step executes the demonstrator's action instead, so later
+sub-goals are reached too. Each sample's prompt is the learner's own (its own thoughts in the
+history), its reply the demonstrator's. Labels the policy could not produce are left out, and
+such an episode is usable whatever the learner's outcome: the labels, not the learner's
+actions, are what is trained on. Needs a demonstrator that decides from the observed
+transcript alone (ALFWorld's searcher, WebShop's shopper).
+
+    python -m agents.demos --env harness/ALFWorldGen-v0 --tasks 60 --first-seed 1000 \\
+        --learner 'local?adapter=PATH/bundle' --beta 0.5 --out demos/alfworld.dagger1.jsonl
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import random
 import re
 import sys
 import time
@@ -78,6 +91,12 @@ class Demo:
     steps: int
     usable: bool
     samples: list[dict[str, Any]]
+    driver: str = "demonstrator"
+    """Who chose the executed actions: ``demonstrator``, or the learner's policy spec (DAgger)."""
+    beta: float = 1.0
+    """Share of steps the demonstrator's action was executed (1 for a plain demonstration)."""
+    actions: list[str] | None = None
+    """DAgger: the executed action of every step (the learner's or the demonstrator's)."""
 
     def to_json(self) -> str:
         """One JSON line."""
@@ -91,16 +110,26 @@ def demonstrate(
     max_steps: int = 40,
     agent: Agent | None = None,
     react: ReActAgent | None = None,
+    learner: ReActAgent | None = None,
+    beta: float = 0.0,
 ) -> Demo:
-    """Play the family's demonstrator for one seed and record prompts and replies."""
+    """Play the family's demonstrator for one seed and record prompts and replies; with a
+    ``learner``, the learner drives (DAgger, see the module docstring) and the demonstrator
+    labels each state."""
     import gymnasium as gym
 
     from envs.registration import env_family
 
     family = env_family(env_id)
     demo = agent or demonstrator_for(family)
-    react = react or ReActAgent(policy=PROFILE, llm=_Counter())  # type: ignore[arg-type]
+    react = learner or react or ReActAgent(policy=PROFILE, llm=_Counter())  # type: ignore[arg-type]
     want = DEMONSTRATORS[family].wants_expert if family in DEMONSTRATORS else False
+    if learner is not None and want:
+        raise ValueError(
+            f"DAgger needs a demonstrator that reads no hidden state; {family}'s reads the "
+            "env's expert (families with one: alfworld, webshop)"
+        )
+    coin = random.Random(f"dagger:{env_id}:{seed}")
     env = gym.make(env_id)
     try:
         obs, info = env.reset(seed=seed, options={"split": split, "expert": want})
@@ -109,18 +138,24 @@ def demonstrate(
         react.reset(task, seed)
         history: list[Turn] = []
         samples: list[dict[str, Any]] = []
-        total, ok, done = 0.0, True, False
+        total, ok, done, executed = 0.0, True, False, 0
         for t in range(max_steps):
             step = Step(t, obs, info, tuple(history), env_id)
             decision = demo.act(step)
             thought = clean_thought(decision.thought or "", react.thought_chars)
             raw = decision.action
-            ok = ok and producible(raw, list(info.get(ADMISSIBLE_ACTIONS) or []))
+            can = producible(raw, list(info.get(ADMISSIBLE_ACTIONS) or []))
+            ok = ok and can
             messages: list[Message] = react.messages(step)
-            reply = f"Thought: {thought}.\nAction: {raw}"
-            samples.append({"t": t, "prompt": messages, "completion": reply})
-            react._ep.thoughts.append(f"{thought}.")
-            action = fill_template(raw, task) if TEMPLATE.search(raw) else raw
+            if learner is None or can:
+                reply = f"Thought: {thought}.\nAction: {raw}"
+                samples.append({"t": t, "prompt": messages, "completion": reply})
+            if learner is None or coin.random() < beta:
+                react._ep.thoughts.append(f"{thought}.")
+                action = fill_template(raw, task) if TEMPLATE.search(raw) else raw
+                executed += 1
+            else:
+                action = learner.act(step).action
             obs, reward, term, trunc, info = env.step(action)
             total += float(reward)
             history.append(Turn(step.observation, action))
@@ -135,9 +170,12 @@ def demonstrate(
             split,
             won,
             total,
-            len(samples),
-            won and ok and done,
+            len(history),
+            won and ok and done if learner is None else bool(samples),
             samples,
+            "demonstrator" if learner is None else learner.policy_spec,
+            1.0 if learner is None else round(executed / max(1, len(history)), 3),
+            None if learner is None else [turn.action for turn in history],
         )
     finally:
         env.close()
@@ -168,9 +206,12 @@ def write_demos(
     split: str = "train",
     max_steps: int = 40,
     log: Any = None,
+    learner: ReActAgent | None = None,
+    beta: float = 0.0,
 ) -> dict[str, float]:
     """Append demonstrations for seeds ``first_seed .. first_seed + tasks - 1`` not yet in
-    ``out``; return the file's totals (episodes, won, usable, steps, mean reward)."""
+    ``out``; return the file's totals (episodes, won, usable, steps, mean reward). With a
+    ``learner``: DAgger episodes (the learner drives, the demonstrator labels)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     done = {(d["env_id"], d["seed"]) for d in read_demos(out)}
     react = ReActAgent(policy=PROFILE, llm=_Counter())  # type: ignore[arg-type]
@@ -179,10 +220,12 @@ def write_demos(
         for seed in range(first_seed, first_seed + tasks):
             if (env_id, seed) in done:
                 continue
-            demo = demonstrate(env_id, seed, split, max_steps, react=react)
+            demo = demonstrate(
+                env_id, seed, split, max_steps, react=react, learner=learner, beta=beta
+            )
             fh.write(demo.to_json() + "\n")
             fh.flush()
-            if log and seed % 25 == 0:
+            if log and (learner is not None or seed % 25 == 0):
                 log(
                     f"[demos] {env_id} seed {seed}: won={demo.won} steps={demo.steps} "
                     f"({time.perf_counter() - t0:.0f} s)"
@@ -213,7 +256,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="train", choices=("train", "valid", "test"))
     ap.add_argument("--max-steps", type=int, default=40)
     ap.add_argument("--out", type=Path, required=True, help="JSONL file (appended, resumable)")
+    ap.add_argument(
+        "--learner",
+        default="",
+        help="DAgger: a react policy spec that drives the episodes (e.g. local?adapter=PATH)",
+    )
+    ap.add_argument(
+        "--beta",
+        type=float,
+        default=0.0,
+        help="DAgger: chance a step executes the demonstrator's action instead (default 0)",
+    )
     args = ap.parse_args(argv)
+    if not 0.0 <= args.beta <= 1.0:
+        print(f"error: --beta must lie in [0, 1], got {args.beta}", file=sys.stderr)
+        return 2
     import envs.registration as reg
 
     reg.register_all()
@@ -223,15 +280,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.out.exists() and args.out.is_dir():
         print(f"error: --out {args.out} is a directory; give a .jsonl file", file=sys.stderr)
         return 2
-    stats = write_demos(
-        args.env,
-        args.out,
-        args.tasks,
-        args.first_seed,
-        args.split,
-        args.max_steps,
-        log=lambda m: print(m, file=sys.stderr, flush=True),
-    )
+    learner = ReActAgent(policy=args.learner) if args.learner else None
+    try:
+        stats = write_demos(
+            args.env,
+            args.out,
+            args.tasks,
+            args.first_seed,
+            args.split,
+            args.max_steps,
+            log=lambda m: print(m, file=sys.stderr, flush=True),
+            learner=learner,
+            beta=args.beta,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(
         f"[demos] {args.env} {args.split}: {stats['episodes']} episodes, success "
         f"{stats['success']:.3f}, mean reward {stats['mean_reward']:.3f}, mean steps "

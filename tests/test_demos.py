@@ -213,3 +213,66 @@ def test_adapter_policies_get_the_sft_prompt_profile(monkeypatch):
     assert fresh.uses_adapter("harness/KeyChest-v0") and not fresh.shows_example(
         "harness/KeyChest-v0"
     )
+
+
+class FakeLookingLearner(ReActAgent):
+    """Unit-test fake learner: always ``look`` with a fixed thought (no model)."""
+
+    def __init__(self) -> None:
+        super().__init__(policy="local?adapter=fake-learner", llm=_Counter())  # type: ignore[arg-type]
+
+    def decide(self, step: Step):  # type: ignore[override]
+        from agents.base import Decision
+
+        return Decision("look", "I look around")
+
+
+def test_dagger_with_beta_one_is_the_plain_demonstration():
+    pytest.importorskip("alfworld")
+    plain = demonstrate("harness/ALFWorldGen-v0", seed=0)
+    mixed = demonstrate("harness/ALFWorldGen-v0", seed=0, learner=FakeLookingLearner(), beta=1.0)
+    assert mixed.samples == plain.samples and mixed.reward == plain.reward
+    assert (mixed.driver, mixed.beta) == ("local?adapter=fake-learner", 1.0)
+    assert plain.driver == "demonstrator"
+    assert mixed.actions == [parse_reply(s["completion"]).action for s in plain.samples]
+
+
+def test_dagger_labels_the_learners_own_states_with_the_searcher():
+    pytest.importorskip("alfworld")
+    from agents.demonstrators.alfworld import ALFWorldSearcher
+
+    env_id = "harness/ALFWorldGen-v0"
+    demo = demonstrate(env_id, seed=0, max_steps=5, learner=FakeLookingLearner(), beta=0.0)
+    assert demo.actions == ["look"] * 5 and demo.beta == 0.0 and not demo.won
+    assert demo.usable and len(demo.samples) == 5  # labels are usable though the learner lost
+    env = gym.make(env_id)
+    try:
+        obs, info = env.reset(seed=0, options={"split": "train"})
+        history: list[Turn] = []
+        for t, sample in enumerate(demo.samples):
+            want = ALFWorldSearcher().act(Step(t, obs, info, tuple(history), env_id))
+            assert parse_reply(sample["completion"]).action == want.action
+            # the prompt carries the learner's own thoughts, not the searcher's
+            assert sample["prompt"][1]["content"].count("Thought: I look around") == t
+            history.append(Turn(obs, "look"))
+            obs, _, _, _, info = env.step("look")
+    finally:
+        env.close()
+    # the seeded coin makes a mixed rollout reproducible
+    again = [
+        demonstrate(env_id, seed=0, max_steps=6, learner=FakeLookingLearner(), beta=0.5).actions
+        for _ in range(2)
+    ]
+    assert again[0] == again[1] and "look" in again[0] and set(again[0]) != {"look"}
+
+
+def test_dagger_refuses_a_privileged_demonstrator_and_a_bad_beta(tmp_path, capsys):
+    from agents.demos import main
+
+    with pytest.raises(ValueError, match="hidden state"):
+        demonstrate("harness/KeyChest-v0", seed=0, learner=FakeLookingLearner())
+    out = tmp_path / "d.jsonl"
+    assert main(["--env", "harness/KeyChest-v0", "--out", str(out), "--beta", "2"]) == 2
+    assert "--beta" in capsys.readouterr().err and not out.exists()
+    rc = main(["--env", "harness/KeyChest-v0", "--out", str(out), "--learner", "local"])
+    assert rc == 2 and "hidden state" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from agents.demos import write_demos
-from qvalue.sft import main
+from qvalue.sft import demos_hash, main
 
 
 def test_missing_demos_or_file_out_is_one_line_exit_2(tmp_path, capsys):
@@ -28,17 +28,32 @@ def test_sft_trains_a_lora_and_bundles_a_llamacpp_adapter(tmp_path):
     demos, held = tmp_path / "train.jsonl", tmp_path / "test.jsonl"
     write_demos("harness/KeyChest-v0", demos, tasks=2)
     write_demos("harness/KeyChest-v0", held, tasks=2, first_seed=100, split="test")
+    more = tmp_path / "more.jsonl"  # a second file is pooled (a DAgger round's)
+    write_demos("harness/KeyChest-v0", more, tasks=1, first_seed=2)
     out = tmp_path / "sft"
-    args = ["--family", "keychest", "--demos", str(demos), "--heldout", str(held)]
+    args = ["--family", "keychest", "--demos", str(demos), str(more), "--heldout", str(held)]
     args += ["--out", str(out), "--max-samples", "4", "--lora-r", "4", "--lora-layers", "2"]
     assert main([*args, "--heldout-samples", "3", "--threads", "2"]) == 0
     card = json.loads((out / "bundle" / "card.json").read_text())
     assert card["name"] == "keychest-sft" and card["demos"] == 4
     assert card["train_steps"] >= 1 and card["loss_curve"] is not None
     assert 0.0 <= card["heldout"]["token_accuracy"] <= 1.0 and card["heldout"]["samples"] == 3
-    assert card["lora_r"] == 4 and card["adapter_bytes"] > 0 and card["demo_hash"]
+    assert card["lora_r"] == 4 and card["adapter_bytes"] > 0
+    assert card["demo_file"] == "train.jsonl, more.jsonl" and card["demo_episodes"] == 3
+    assert card["demo_hash"] == demos_hash([demos, more]) != demos_hash([demos])
     assert (out / "bundle" / "adapter.gguf").stat().st_size == card["adapter_bytes"]
     assert (out / "peft" / "adapter_config.json").is_file()
+    # a DAgger round's warm start: the earlier LoRA (its shape, not --lora-r) trains on
+    warm = tmp_path / "warm"
+    again = ["--family", "keychest", "--demos", str(more), "--out", str(warm), "--threads", "2"]
+    warm_args = ["--per-file", "1", "--epochs", "3", "--grad-accum", "1", "--lr", "1e-2"]
+    assert main([*again, "--init", str(out), *warm_args, "--lora-r", "8"]) == 0
+    card2 = json.loads((warm / "bundle" / "card.json").read_text())
+    init = card2["recipe"]["init"]
+    assert init["run"] == str(out) and init["adapter_sha256"] == card["adapter_sha256"]
+    assert card2["lora_r"] == 4 and card2["adapter_sha256"] != card["adapter_sha256"]
+    assert card2["demos"] == 1 and card2["recipe"]["per_file"] == 1
+    assert main([*again, "--init", str(tmp_path / "none")]) == 2
 
 
 @pytest.mark.model
