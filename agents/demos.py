@@ -234,9 +234,18 @@ def write_demos(
 
 
 def summarize(path: Path, env_id: str | None = None) -> dict[str, float]:
-    """Episodes, wins, usable demonstrations, mean steps and reward of a file."""
+    """Episodes, wins, usable demonstrations, mean steps and reward of a file; for DAgger
+    episodes also ``executed_is_label``: the share of labelled steps whose executed action is
+    the demonstrator's (with ``--beta 0``, how often the learner already agrees with it)."""
     rows = [d for d in read_demos(path) if env_id is None or d["env_id"] == env_id]
     n = len(rows) or 1
+    labelled = [
+        (d["actions"][s["t"]], s["completion"].rsplit("\nAction: ", 1)[-1])
+        for d in rows
+        if d.get("actions")
+        for s in d["samples"]
+    ]
+    agree = sum(a == b for a, b in labelled) / max(1, len(labelled))
     return {
         "episodes": len(rows),
         "success": sum(d["won"] for d in rows) / n,
@@ -244,6 +253,7 @@ def summarize(path: Path, env_id: str | None = None) -> dict[str, float]:
         "usable": sum(d["usable"] for d in rows),
         "mean_steps": sum(d["steps"] for d in rows) / n,
         "usable_steps": sum(d["steps"] for d in rows if d["usable"]),
+        **({"executed_is_label": agree} if labelled else {}),
     }
 
 
@@ -300,6 +310,11 @@ def main(argv: list[str] | None = None) -> int:
         f"[demos] {args.env} {args.split}: {stats['episodes']} episodes, success "
         f"{stats['success']:.3f}, mean reward {stats['mean_reward']:.3f}, mean steps "
         f"{stats['mean_steps']:.1f}, usable {stats['usable']} ({stats['usable_steps']} steps)"
+        + (
+            f", executed action = label on {stats['executed_is_label']:.3f} of labelled steps"
+            if "executed_is_label" in stats
+            else ""
+        )
     )
     return 0
 

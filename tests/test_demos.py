@@ -237,7 +237,7 @@ def test_dagger_with_beta_one_is_the_plain_demonstration():
     assert mixed.actions == [parse_reply(s["completion"]).action for s in plain.samples]
 
 
-def test_dagger_labels_the_learners_own_states_with_the_searcher():
+def test_dagger_labels_the_learners_own_states_with_the_searcher(tmp_path):
     pytest.importorskip("alfworld")
     from agents.demonstrators.alfworld import ALFWorldSearcher
 
@@ -258,6 +258,12 @@ def test_dagger_labels_the_learners_own_states_with_the_searcher():
             obs, _, _, _, info = env.step("look")
     finally:
         env.close()
+    out = tmp_path / "dagger.jsonl"
+    fake = FakeLookingLearner()
+    stats = write_demos(env_id, out, tasks=1, max_steps=5, learner=fake, beta=0.0)
+    looks = sum(parse_reply(s["completion"]).action == "look" for s in demo.samples)
+    assert stats["executed_is_label"] == looks / 5 and next(iter(read_demos(out)))["seed"] == 0
+    assert "executed_is_label" not in summarize(out.with_name("none.jsonl"))
     # the seeded coin makes a mixed rollout reproducible
     again = [
         demonstrate(env_id, seed=0, max_steps=6, learner=FakeLookingLearner(), beta=0.5).actions
