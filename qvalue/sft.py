@@ -322,7 +322,10 @@ def warm_start(model: Any, run: Path) -> tuple[Any, Any, dict[str, Any]]:
 
     peft_dir = run / "peft"
     if not (peft_dir / "adapter_config.json").is_file():
-        raise ValueError(f"--init {run} holds no trained LoRA (peft/adapter_config.json)")
+        raise ValueError(
+            f"--init {run} holds no trained LoRA (peft/adapter_config.json); give the --out "
+            "directory of an earlier python -m qvalue.sft run"
+        )
     tuned = PeftModel.from_pretrained(model, str(peft_dir), is_trainable=True)
     card_path = run / "bundle" / "card.json"
     card = json.loads(card_path.read_text()) if card_path.is_file() else {}
