@@ -1,9 +1,10 @@
 """The ``react`` agent: Thought/Action turns from an LLM policy, and candidate proposals.
 
 Each step builds a prompt from the env family's prompt file (``agents/prompts/``), the task,
-the newest history that fits ``history_tokens`` and the current observation (plus the valid
-actions when the env lists them), and asks the policy for ``Thought: ...`` and
-``Action: ...``. How the action is chosen (``choice``):
+the newest history that fits ``history_tokens``, the family's notes line where its prompt file
+names a note maker (``agents.notes``; option ``notes``, by default for adapter policies only)
+and the current observation (plus the valid actions when the env lists them), and asks the
+policy for ``Thought: ...`` and ``Action: ...``. How the action is chosen (``choice``):
 
 - ``grammar``: the reply is generated under a GBNF grammar (``Thought: <line>`` then
   ``Action: <one admissible action>``, or the family's ``action_gbnf`` for free-text envs);
@@ -121,6 +122,7 @@ class ReActAgent:
         prompt_file: str = "",
         sample_seed: int = 0,
         example: str = "auto",
+        notes: str = "auto",
         llm: LLM | None = None,
     ) -> None:
         if choice not in CHOICES:
@@ -149,6 +151,9 @@ class ReActAgent:
         if str(example) not in ("auto", "yes", "no", "True", "False"):
             raise ValueError(f"react example must be auto, yes or no, got {example!r}")
         self.example = str(example)
+        if str(notes) not in ("auto", "yes", "no", "True", "False"):
+            raise ValueError(f"react notes must be auto, yes or no, got {notes!r}")
+        self.notes = str(notes)
         self._prompts: dict[str, PromptSet] = {}
         self._ep = _Episode()
         self.last_usage = Usage()
@@ -188,6 +193,11 @@ class ReActAgent:
         """System + user message for ``step`` (and a trailing assistant prefill if given)."""
         ps = self.prompts(step.env_id)
         thoughts = self._ep.thoughts if self.history_thoughts else []
+        note = ""
+        if ps.notes and self.shows_notes(step.env_id):
+            from agents.notes import NOTE_MAKERS
+
+            note = NOTE_MAKERS[ps.notes](step.task or self._ep.task, step.history, step.observation)
         hist = render_history(
             step.history,
             step.observation,
@@ -195,6 +205,7 @@ class ReActAgent:
             self.history_budget(step.env_id),
             self.llm.count_tokens,
             self.max_obs_chars,
+            notes=note,
         )
         user = []
         if ps.example and self.shows_example(step.env_id):
@@ -229,6 +240,14 @@ class ReActAgent:
         if self.example == "auto":
             return not self.uses_adapter(env_id)
         return self.example in ("yes", "True")
+
+    def shows_notes(self, env_id: str = "") -> bool:
+        """Whether prompts carry the family's notes line (``agents.notes``), where its prompt
+        file names one: ``yes``/``no``, or ``auto``: only for an SFT adapter policy, whose
+        demonstrations were written with them; the base model's prompt stays as it was."""
+        if self.notes == "auto":
+            return self.uses_adapter(env_id)
+        return self.notes in ("yes", "True")
 
     def history_budget(self, env_id: str = "") -> int:
         """The history window: ``history_tokens`` when given, else the adapter window for an

@@ -155,10 +155,12 @@ def render_history(
     count: Callable[[str], int],
     max_obs_chars: int = 1500,
     drop_chunk: int = 8,
+    notes: str = "",
 ) -> Transcript:
     """``Observation/Thought/Action`` lines of the newest steps that fit in ``budget`` tokens,
-    then the current observation (always kept, like the task, which the caller places
-    before this). Older steps are replaced by one line listing their actions.
+    then ``notes`` (a note maker's line, if any) and the current observation (both always
+    kept, like the task, which the caller places before this; neither counts against
+    ``budget``). Older steps are replaced by one line listing their actions.
 
     Steps are dropped in multiples of ``drop_chunk`` (at most half the steps that fit) so
     the start of the transcript stays
@@ -191,6 +193,8 @@ def render_history(
         acts = [t.action for t in history[:dropped]][-12:]
         parts.append(f"[{dropped} earlier steps left out; their last actions: {', '.join(acts)}]")
     parts += list(reversed(blocks))
+    if notes:
+        parts.append(notes)
     parts.append(current)
     return Transcript("\n".join(parts), dropped)
 

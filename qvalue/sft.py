@@ -107,6 +107,21 @@ def load_samples(path: Path, split: str, usable_only: bool = True) -> list[dict[
     return rows
 
 
+def prompt_profile(family: str) -> str:
+    """What the demonstrations' prompt holds, for the card: the adapter profile of ``react``
+    and the family's notes line where its prompt file names one."""
+    from agents.prompts import HERE, read_prompt
+    from agents.react import ADAPTER_HISTORY_TOKENS
+
+    path = HERE / f"{family}.toml"
+    notes = read_prompt(path).notes if path.exists() else ""
+    extra = f", '{notes}' notes line" if notes else ""
+    return (
+        "react agent prompt of an adapter policy "
+        f"(no example, {ADAPTER_HISTORY_TOKENS}-token history{extra})"
+    )
+
+
 def demos_hash(paths: Sequence[Path]) -> str:
     """sha256 of one demonstrations file, or of the files' sha256s in order for several."""
     from agents.demos import file_hash
@@ -297,7 +312,7 @@ def train(ns: argparse.Namespace) -> dict[str, Any]:
             "max_length": ns.max_length,
             "seed": ns.seed,
             "per_file": ns.per_file or None,
-            "prompt": "react agent prompt of an adapter policy (no example, 400-token history)",
+            "prompt": prompt_profile(ns.family),
         },
         "device": device,
         "bf16": bf16,

@@ -332,3 +332,81 @@ def test_valid_actions_listed_only_in_free_mode_by_default() -> None:
     g2 = FakeLLM([" x\nAction: look"], grammar=True, prefill=True)
     agent(g2, show_actions=True).act(step())
     assert "Valid actions:" in user_text(g2.calls[0])
+
+
+ALF_ROOM = (
+    "You are in the middle of a room. Looking quickly around you, you see a cabinet 2, "
+    "a cabinet 1, a countertop 1, and a sinkbasin 1."
+)
+ALF_HIST = (
+    Turn(ALF_ROOM, "go to cabinet 2"),
+    Turn("You arrive at cabinet 2. The cabinet 2 is closed.", "open cabinet 2"),
+    Turn(
+        "You open the cabinet 2. The cabinet 2 is open. In it, you see nothing.", "go to cabinet 1"
+    ),
+    Turn(
+        "You arrive at cabinet 1. On the cabinet 1, you see a plate 2, and a cup 1.",
+        "take plate 2 from cabinet 1",
+    ),
+)
+ALF_NOW = "You pick up the plate 2 from the cabinet 1."
+
+
+def alf_step(history: tuple[Turn, ...] = ALF_HIST, obs: str = ALF_NOW) -> Step:
+    info = {"task": "Your task is to: put a plate in sinkbasin.", "admissible_actions": ["look"]}
+    return Step(len(history), obs, info, history, "harness/ALFWorldGen-v0")
+
+
+def test_alfworld_note_sums_up_the_transcript_only() -> None:
+    from agents.notes import alfworld_note
+
+    note = alfworld_note("put a plate in sinkbasin", ALF_HIST, ALF_NOW)
+    assert note == (
+        "Notes: holding plate 2. searched: cabinet 2 (nothing); cabinet 1 (cup 1). "
+        "not searched: countertop 1, sinkbasin 1."
+    )
+    assert alfworld_note("t", (), ALF_ROOM) == (
+        "Notes: not searched: cabinet 2, cabinet 1, countertop 1, sinkbasin 1."
+    )
+    assert alfworld_note("t", (), "Nothing happens.") == ""  # nothing observed yet
+
+
+def test_notes_line_sits_before_the_current_observation_for_adapter_policies() -> None:
+    llm = FakeLLM()
+    adapted = ReActAgent(llm=llm, policy="local?adapter=x")
+    adapted.reset("t", 0)
+    adapted.act(alf_step())
+    user = user_text(llm.calls[0])
+    assert "\nNotes: holding plate 2." in user
+    assert user.index("Notes: holding") < user.index(f"Observation: {ALF_NOW}")
+    assert user.index("Action: take plate 2 from cabinet 1") < user.index("Notes: holding")
+    # the note survives a history window too small for any old step
+    tiny = FakeLLM()
+    a = ReActAgent(llm=tiny, policy="local?adapter=x", history_tokens=5)
+    a.reset("t", 0)
+    a.act(alf_step())
+    assert "not searched: countertop 1, sinkbasin 1." in user_text(tiny.calls[0])
+    assert "earlier steps left out" in user_text(tiny.calls[0])
+    # the base model's prompt has no note unless asked; notes=no drops it for an adapter
+    for kw in ({}, {"policy": "local?adapter=x", "notes": "no"}):
+        plain = FakeLLM()
+        b = ReActAgent(llm=plain, **kw)  # type: ignore[arg-type]
+        b.reset("t", 0)
+        b.act(alf_step())
+        assert "Notes:" not in user_text(plain.calls[0])
+    forced = FakeLLM()
+    ReActAgent(llm=forced, notes="yes").act(alf_step())
+    assert "Notes: holding plate 2." in user_text(forced.calls[0])
+    # families without a note maker never get one
+    other = FakeLLM()
+    ReActAgent(llm=other, notes="yes").act(step())
+    assert "Notes:" not in user_text(other.calls[0])
+
+
+def test_bad_notes_option_and_unknown_note_maker_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="notes must be auto, yes or no"):
+        ReActAgent(notes="sometimes")
+    f = tmp_path / "mine.toml"
+    f.write_text('instructions = "x"\nnotes = "webshop"\n', encoding="utf-8")
+    with pytest.raises(PromptFileError, match="notes 'webshop' is not one of alfworld"):
+        read_prompt(f)

@@ -5,8 +5,10 @@ registered, see ``envs.registration.env_family``). Each holds ``instructions`` (
 text), ``example`` (a worked transcript in
 ``Task/Observation/Thought/Action`` lines) and optionally ``action_gbnf`` (a GBNF grammar
 for one action, used to constrain llama.cpp policies when the env lists no admissible
-actions). ``default.toml`` serves every other env. Edit freely; a user file can be given
-with the agent option ``prompt_file``.
+actions), and optionally ``notes``: the name of a note maker (``agents.notes``) whose one-line
+summary of what the agent has observed is shown before the current observation (to policies
+that use it, see the ``react`` option ``notes``). ``default.toml`` serves every other env.
+Edit freely; a user file can be given with the agent option ``prompt_file``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class PromptSet:
     instructions: str
     example: str
     action_gbnf: str = ""
+    notes: str = ""
 
 
 def read_prompt(path: str | Path) -> PromptSet:
@@ -43,11 +46,19 @@ def read_prompt(path: str | Path) -> PromptSet:
         raise PromptFileError(f"prompt file {str(p)!r} is not valid TOML: {exc}") from None
     if not isinstance(data.get("instructions"), str):
         raise PromptFileError(f"prompt file {str(p)!r} needs an 'instructions' string")
+    notes = str(data.get("notes", "")).strip()
+    if notes:
+        from agents.notes import NOTE_MAKERS
+
+        if notes not in NOTE_MAKERS:
+            have = ", ".join(sorted(NOTE_MAKERS))
+            raise PromptFileError(f"prompt file {str(p)!r}: notes {notes!r} is not one of {have}")
     return PromptSet(
         name=p.stem,
         instructions=data["instructions"].strip(),
         example=str(data.get("example", "")).strip(),
         action_gbnf=str(data.get("action_gbnf", "")).strip(),
+        notes=notes,
     )
 
 
