@@ -322,6 +322,12 @@ def train(ns: argparse.Namespace) -> dict[str, Any]:
         "heldout": heldout,
         "heldout_token_accuracy": heldout.get("token_accuracy"),
     }
+    return publish(ns, peft_dir, card)
+
+
+def publish(ns: argparse.Namespace, peft_dir: Path, card: dict[str, Any]) -> dict[str, Any]:
+    """Write the adapter GGUF and ``card`` into ``OUT/bundle`` (and, with ``--bundle``, into
+    the package's bundled adapters); return the card."""
     from agents.llm.adapters import write_bundle
 
     write_bundle(peft_dir, ns.out / "bundle", card=card)
@@ -330,17 +336,24 @@ def train(ns: argparse.Namespace) -> dict[str, Any]:
     return card
 
 
+def init_problem(run: Path) -> str:
+    """Why ``--init run`` cannot be continued ('' when it can)."""
+    if (run / "peft" / "adapter_config.json").is_file():
+        return ""
+    return (
+        f"--init {run} holds no trained LoRA (peft/adapter_config.json); give the --out "
+        "directory of an earlier python -m qvalue.sft run"
+    )
+
+
 def warm_start(model: Any, run: Path) -> tuple[Any, Any, dict[str, Any]]:
     """The base ``model`` with the trainable LoRA of an earlier run (``run/peft``), that
     LoRA's config, and what the card records of it (path, name and hash of its adapter)."""
     from peft import PeftModel
 
     peft_dir = run / "peft"
-    if not (peft_dir / "adapter_config.json").is_file():
-        raise ValueError(
-            f"--init {run} holds no trained LoRA (peft/adapter_config.json); give the --out "
-            "directory of an earlier python -m qvalue.sft run"
-        )
+    if problem := init_problem(run):
+        raise ValueError(problem)
     tuned = PeftModel.from_pretrained(model, str(peft_dir), is_trainable=True)
     card_path = run / "bundle" / "card.json"
     card = json.loads(card_path.read_text()) if card_path.is_file() else {}
@@ -425,12 +438,7 @@ def reevaluate(ns: argparse.Namespace) -> dict[str, Any]:
     heldout = evaluate(PeftModel.from_pretrained(model, str(peft_dir)), tok, ns)
     card = json.loads(card_path.read_text())
     card.update(heldout=heldout, heldout_token_accuracy=heldout.get("token_accuracy"))
-    from agents.llm.adapters import write_bundle
-
-    write_bundle(peft_dir, ns.out / "bundle", card=card)
-    if ns.bundle:
-        write_bundle(peft_dir, bundled_dir(ns.family), card=card)
-    return card
+    return publish(ns, peft_dir, card)
 
 
 def bundled_dir(family: str) -> Path:
@@ -447,6 +455,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if path is not None and not path.is_file():
             print(f"error: {path} not found: write it with python -m agents.demos", file=sys.stderr)
             return 2
+    if ns.init is not None and (problem := init_problem(ns.init)):
+        print(f"error: {problem}", file=sys.stderr)  # before the base model is loaded
+        return 2
     if ns.out.exists() and not ns.out.is_dir():
         print(f"error: --out {ns.out} is a file; give a directory", file=sys.stderr)
         return 2

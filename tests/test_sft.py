@@ -19,6 +19,12 @@ def test_missing_demos_or_file_out_is_one_line_exit_2(tmp_path, capsys):
     out.write_text("keep")
     assert main(["--family", "keychest", "--demos", str(demos), "--out", str(out)]) == 2
     assert out.read_text() == "keep"
+    capsys.readouterr()
+    # a bad --init is refused before the base model loads, and nothing is written
+    run = ["--family", "keychest", "--demos", str(demos), "--out", str(tmp_path / "new")]
+    assert main([*run, "--init", str(tmp_path / "none")]) == 2
+    assert "holds no trained LoRA" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
 
 
 @pytest.mark.model
