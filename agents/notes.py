@@ -5,8 +5,9 @@ before the current observation, so the summary survives when old steps fall out 
 window. A note maker sees only the task, the transcript and the current observation (never the
 env's hidden state), so a note says nothing the agent could not have read itself.
 
-- ``alfworld``: what the agent holds, which receptacles it has searched and what each showed,
-  and the room's receptacles it has not searched yet (in the order the room listed them).
+- ``alfworld``: the goal again (a 135M policy reads what is near the end of its prompt best),
+  what the agent holds, which receptacles it has searched and what each showed, and the
+  room's receptacles it has not searched yet (in the order the room listed them).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ NoteMaker = Callable[[str, Sequence[Turn], str], str]
 
 
 def alfworld_note(task: str, history: Sequence[Turn], observation: str) -> str:
-    """Holding, searched receptacles with what they showed, and those not searched yet."""
+    """The goal, holding, searched receptacles with what they showed, those not searched yet."""
     from agents.demonstrators.alfworld import replay
 
     mem = replay(history, observation)
-    parts = []
+    goal = task.split("Your task is to:")[-1].strip().rstrip(".")
+    parts = [f"goal: {goal}"] if goal else []
     if mem.holding:
         parts.append(f"holding {mem.holding}")
     searched = [f"{r} ({', '.join(items) or 'nothing'})" for r, items in mem.contents.items()]

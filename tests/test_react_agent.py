@@ -360,15 +360,16 @@ def alf_step(history: tuple[Turn, ...] = ALF_HIST, obs: str = ALF_NOW) -> Step:
 def test_alfworld_note_sums_up_the_transcript_only() -> None:
     from agents.notes import alfworld_note
 
-    note = alfworld_note("put a plate in sinkbasin", ALF_HIST, ALF_NOW)
+    note = alfworld_note("Your task is to: put a plate in sinkbasin.", ALF_HIST, ALF_NOW)
     assert note == (
-        "Notes: holding plate 2. searched: cabinet 2 (nothing); cabinet 1 (cup 1). "
-        "not searched: countertop 1, sinkbasin 1."
+        "Notes: goal: put a plate in sinkbasin. holding plate 2. searched: cabinet 2 "
+        "(nothing); cabinet 1 (cup 1). not searched: countertop 1, sinkbasin 1."
     )
-    assert alfworld_note("t", (), ALF_ROOM) == (
+    assert alfworld_note("", (), ALF_ROOM) == (
         "Notes: not searched: cabinet 2, cabinet 1, countertop 1, sinkbasin 1."
     )
-    assert alfworld_note("t", (), "Nothing happens.") == ""  # nothing observed yet
+    assert alfworld_note("t", (), "Nothing happens.") == "Notes: goal: t."
+    assert alfworld_note("", (), "Nothing happens.") == ""  # nothing known yet
 
 
 def test_notes_line_sits_before_the_current_observation_for_adapter_policies() -> None:
@@ -377,9 +378,9 @@ def test_notes_line_sits_before_the_current_observation_for_adapter_policies() -
     adapted.reset("t", 0)
     adapted.act(alf_step())
     user = user_text(llm.calls[0])
-    assert "\nNotes: holding plate 2." in user
-    assert user.index("Notes: holding") < user.index(f"Observation: {ALF_NOW}")
-    assert user.index("Action: take plate 2 from cabinet 1") < user.index("Notes: holding")
+    assert "\nNotes: goal: put a plate in sinkbasin. holding plate 2." in user
+    assert user.index("Notes: goal") < user.index(f"Observation: {ALF_NOW}")
+    assert user.index("Action: take plate 2 from cabinet 1") < user.index("Notes: goal")
     # the note survives a history window too small for any old step
     tiny = FakeLLM()
     a = ReActAgent(llm=tiny, policy="local?adapter=x", history_tokens=5)
@@ -396,7 +397,7 @@ def test_notes_line_sits_before_the_current_observation_for_adapter_policies() -
         assert "Notes:" not in user_text(plain.calls[0])
     forced = FakeLLM()
     ReActAgent(llm=forced, notes="yes").act(alf_step())
-    assert "Notes: holding plate 2." in user_text(forced.calls[0])
+    assert "holding plate 2." in user_text(forced.calls[0])
     # families without a note maker never get one
     other = FakeLLM()
     ReActAgent(llm=other, notes="yes").act(step())
