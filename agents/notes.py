@@ -22,10 +22,10 @@ NoteMaker = Callable[[str, Sequence[Turn], str], str]
 
 def alfworld_note(task: str, history: Sequence[Turn], observation: str) -> str:
     """The goal, holding, searched receptacles with what they showed, those not searched yet."""
-    from agents.demonstrators.alfworld import replay
+    from agents.demonstrators.alfworld import goal_text, replay
 
     mem = replay(history, observation)
-    goal = task.split("Your task is to:")[-1].strip().rstrip(".")
+    goal = goal_text(task)
     parts = [f"goal: {goal}"] if goal else []
     if mem.holding:
         parts.append(f"holding {mem.holding}")

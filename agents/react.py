@@ -71,6 +71,18 @@ def is_adapter_spec(policy: str) -> bool:
     return "adapter=" in policy
 
 
+def _switch(name: str, value: object) -> str:
+    """A yes/no/auto option as given (``True``/``False`` from a config file accepted)."""
+    if str(value) not in ("auto", "yes", "no", "True", "False"):
+        raise ValueError(f"react {name} must be auto, yes or no, got {value!r}")
+    return str(value)
+
+
+def _on(value: str, auto: bool) -> bool:
+    """Whether a yes/no/auto option is on, ``auto`` deciding for ``auto``."""
+    return auto if value == "auto" else value in ("yes", "True")
+
+
 @dataclass
 class Usage:
     """Tokens, latency and calls spent by one ``act`` or ``propose``."""
@@ -148,12 +160,7 @@ class ReActAgent:
         self.thought_chars, self.max_obs_chars = int(thought_chars), int(max_obs_chars)
         self.prompt_file = prompt_file
         self.sample_seed = int(sample_seed)
-        if str(example) not in ("auto", "yes", "no", "True", "False"):
-            raise ValueError(f"react example must be auto, yes or no, got {example!r}")
-        self.example = str(example)
-        if str(notes) not in ("auto", "yes", "no", "True", "False"):
-            raise ValueError(f"react notes must be auto, yes or no, got {notes!r}")
-        self.notes = str(notes)
+        self.example, self.notes = _switch("example", example), _switch("notes", notes)
         self._prompts: dict[str, PromptSet] = {}
         self._ep = _Episode()
         self.last_usage = Usage()
@@ -237,17 +244,13 @@ class ReActAgent:
         """Whether prompts carry the family's few-shot example: ``yes``/``no``, or ``auto``:
         yes unless the policy runs an SFT adapter there, which learned the format from
         demonstrations written without it (``agents.demos``)."""
-        if self.example == "auto":
-            return not self.uses_adapter(env_id)
-        return self.example in ("yes", "True")
+        return _on(self.example, auto=not self.uses_adapter(env_id))
 
     def shows_notes(self, env_id: str = "") -> bool:
         """Whether prompts carry the family's notes line (``agents.notes``), where its prompt
         file names one: ``yes``/``no``, or ``auto``: only for an SFT adapter policy, whose
         demonstrations were written with them; the base model's prompt stays as it was."""
-        if self.notes == "auto":
-            return self.uses_adapter(env_id)
-        return self.notes in ("yes", "True")
+        return _on(self.notes, auto=self.uses_adapter(env_id))
 
     def history_budget(self, env_id: str = "") -> int:
         """The history window: ``history_tokens`` when given, else the adapter window for an

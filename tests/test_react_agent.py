@@ -411,3 +411,16 @@ def test_bad_notes_option_and_unknown_note_maker_are_refused(tmp_path: Path) -> 
     f.write_text('instructions = "x"\nnotes = "webshop"\n', encoding="utf-8")
     with pytest.raises(PromptFileError, match="notes 'webshop' is not one of alfworld"):
         read_prompt(f)
+
+
+def test_alfworld_goal_text_is_shared_by_searcher_and_note() -> None:
+    from agents.demonstrators.alfworld import goal_text, parse_goal
+
+    assert goal_text("-= Welcome =-\n\nYour task is to: put a plate in sinkbasin.") == (
+        "put a plate in sinkbasin"
+    )
+    assert goal_text("your task is to: Put a plate in sinkbasin.") == "Put a plate in sinkbasin"
+    assert goal_text("heat some egg and put it in fridge") == "heat some egg and put it in fridge"
+    assert parse_goal("Your task is to: Put a plate in sinkbasin.") == parse_goal(
+        "put a plate in sinkbasin"
+    )

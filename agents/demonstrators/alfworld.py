@@ -41,9 +41,16 @@ class Goal:
     look: bool = False
 
 
+def goal_text(task: str) -> str:
+    """The goal sentence of an ALFWorld task text (what follows "Your task is to:"), without
+    its final period."""
+    at = task.lower().rfind("your task is to:")
+    return (task if at < 0 else task[at + len("your task is to:") :]).strip().rstrip(".")
+
+
 def parse_goal(task: str) -> Goal | None:
     """The goal of ALFWorld's goal-library sentences (the six task types), or None."""
-    text = task.lower().split("your task is to:")[-1].strip().rstrip(".")
+    text = goal_text(task).lower()
     m = re.match(r"(?:look at|examine the) (\w+) (?:under|with) the (\w+)$", text)
     if m:
         return Goal(m[1], m[2], look=True)
